@@ -1,0 +1,73 @@
+"""dm-dt histograms: exact equality with numpy.histogram2d, FD bins, normalisation."""
+
+import numpy as np
+import pytest
+
+from vsexp.config import DmdtConfig
+from vsexp.errors import ConfigError
+from vsexp.representations.dmdt import (DmdtBins, dmdt_counts, fd_bins, mahabal_bins, normalise_counts,
+                                        numpy_dmdt_counts)
+
+
+def _random_curves(count=80, seed=0, rounding=None):
+    rng = np.random.default_rng(seed)
+    curves = []
+    for _ in range(count):
+        n = int(rng.integers(2, 200))
+        times = np.sort(rng.uniform(0, 3000, n))
+        mags = rng.normal(15, 0.8, n)
+        if rounding:  # many ties and pairs exactly on bin edges
+            times, mags = np.round(times, rounding[0]), np.round(mags, rounding[1])
+        curves.append((times, mags))
+    return curves
+
+
+@pytest.mark.parametrize("rounding", [None, (0, 1)])
+@pytest.mark.parametrize("bins", [
+    mahabal_bins(),
+    DmdtBins(np.linspace(-2, 2, 91), np.logspace(-2, np.log10(3000), 54), "fd"),
+    DmdtBins(np.array([-1.0, -0.5, 0.0, 0.3, 1.0]), np.array([0.0, 0.1, 1.0, 10.0, 100.0, 2900.0]), "edges"),
+])
+def test_counts_equal_numpy_histogram2d(bins, rounding):
+    curves = _random_curves(rounding=rounding)
+    counts = dmdt_counts(curves, bins)
+    for (times, mags), ours in zip(curves, counts):
+        np.testing.assert_array_equal(ours, numpy_dmdt_counts(times, mags, bins))
+
+
+def test_values_on_the_last_edge_are_counted_like_numpy():
+    bins = DmdtBins(np.array([-1.0, 0.0, 1.0]), np.array([1.0, 2.0, 3.0]), "edges")
+    times, mags = np.array([0.0, 1.0, 3.0]), np.array([0.0, 1.0, -1.0])  # dt=3 and dm=1 hit last edges
+    np.testing.assert_array_equal(dmdt_counts([(times, mags)], bins)[0], numpy_dmdt_counts(times, mags, bins))
+
+
+def test_single_and_multi_thread_agree():
+    curves = _random_curves(count=40, seed=1)
+    bins = mahabal_bins()
+    np.testing.assert_array_equal(dmdt_counts(curves, bins, threads=1), dmdt_counts(curves, bins))
+
+
+def test_fd_bins_on_known_case():
+    # evenly spaced times, uniform magnitudes: FD counts are known from numpy's estimator per curve
+    times = np.arange(50, dtype=float)
+    mags = np.linspace(14, 16, 50)
+    bins = fd_bins([(times, mags)] * 3, DmdtConfig(max_bins=1000))
+    i, j = np.triu_indices(50, 1)
+    expected_dm = np.histogram_bin_edges(mags[j] - mags[i], "fd").size - 1
+    expected_dt = np.histogram_bin_edges(np.log10(times[j] - times[i]), "fd").size - 1
+    assert bins.shape == (expected_dm, expected_dt)
+    assert bins.dt_edges[0] == 1.0 and bins.dt_edges[-1] == 49.0
+    capped = fd_bins([(times, mags)], DmdtConfig(max_bins=8))
+    assert capped.shape == (8, 8) and capped.details["fd_median_dm_bins"] == expected_dm
+
+
+def test_mahabal_normalisation_scales_by_pairs():
+    counts = np.array([[[3, 0], [0, 7]]])
+    images = normalise_counts(counts, np.array([5]))  # 10 pairs
+    np.testing.assert_array_equal(images[0], [[77, 0], [0, 179]])
+    assert images.dtype == np.uint8
+
+
+def test_bad_edges_refused():
+    with pytest.raises(ConfigError, match="strictly increasing"):
+        DmdtBins(np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0]), "edges")

@@ -1,0 +1,35 @@
+"""The project's own files: MLproject parameters reach their commands, pins agree, presets load."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vsexp.config import from_flat, to_flat
+from vsexp.presets import load_preset, preset_names
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_mlproject_parameter_reaches_its_command():
+    project = yaml.safe_load((ROOT / "MLproject").read_text())
+    for name, entry in project["entry_points"].items():
+        for parameter in entry.get("parameters", {}):
+            assert "{" + parameter + "}" in entry["command"], f"{name}: parameter '{parameter}' never used"
+
+
+def test_conda_env_pins_equal_requirements():
+    conda = yaml.safe_load((ROOT / "conda.yaml").read_text())
+    pip = next(d["pip"] for d in conda["dependencies"] if isinstance(d, dict))
+    requirements = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                    if line and not line.startswith("#")]
+    assert [p for p in pip if p != "-e ."] == requirements
+
+
+@pytest.mark.parametrize("name", ["ogle_small", "crts_small", "ogle_paper", "crts_paper", "crts_real", "tiny"])
+@pytest.mark.parametrize("model", ["lstm", "cnn", "baseline"])
+def test_presets_load_and_round_trip_through_flat_params(name, model):
+    assert name in preset_names()
+    config = load_preset(name, model)
+    assert config.model.name == model
+    assert from_flat({k: str(v) for k, v in to_flat(config).items()}) == config

@@ -1,0 +1,313 @@
+"""Typed configs: one frozen dataclass per concern, presets as functions, flat <-> nested for MLflow.
+
+``TrainConfig(data=DataConfig(...), model=CnnLstmConfig(...), ...)`` is what a training run
+takes. ``to_flat`` gives ``{"data.source": ..., "model.filters": "32,64"...}`` for
+``mlflow.log_params``; ``from_flat`` rebuilds the same object from it. Presets live in
+``experiments/presets.py``; ``with_overrides`` applies ``key=value`` strings from the command line
+and rejects unknown keys with the list of allowed ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Any
+
+from vsexp.errors import ConfigError
+
+# The paper's class sets; catalogue names are mapped onto them by CLASS_ALIASES.
+CLASS_SETS = {
+    "ogle": ("CEPH", "DSCT", "ECLP", "LPV", "RRL"),
+    "crts": ("EW", "EA", "RRab", "RRc", "RRd", "RSCVn", "LPV"),
+}
+CLASS_ALIASES = {"RS_CVn": "RSCVn", "RRC": "RRc", "RRD": "RRd", "RRAB": "RRab", "CEP": "CEPH", "ECL": "ECLP", "RRLYR": "RRL"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Which light curves, which classes, and how they are split.
+
+    Attributes:
+        source: ``synthetic-ogle``, ``synthetic-crts``, ``ogle:DIR``, ``crts:DIR``, ``generic:PATH``
+            or a bare path (its layout is detected).
+        size: synthetic size preset (``tiny``, ``small``, ``medium``, ``paper``); ignored for files.
+        class_set: ``ogle`` or ``crts`` (the paper's classes) or a comma-separated list of names.
+        min_points: light curves with fewer valid points are rejected (the paper keeps >= 100).
+        seed: seeds the simulator and the split.
+        train_fraction / validation_fraction: the rest is the test split (paper: 0.6 / 0.2 / 0.2).
+    """
+
+    source: str = "synthetic-ogle"
+    size: str = "small"
+    class_set: str = "auto"
+    min_points: int = 100
+    seed: int = 42
+    train_fraction: float = 0.6
+    validation_fraction: float = 0.2
+
+    def __post_init__(self):
+        if self.min_points < 2:
+            raise ConfigError(f"data.min_points must be >= 2, got {self.min_points}")
+        if not (0 < self.train_fraction < 1 and 0 < self.validation_fraction < 1
+                and self.train_fraction + self.validation_fraction < 1):
+            raise ConfigError(
+                f"data.train_fraction ({self.train_fraction}) and data.validation_fraction "
+                f"({self.validation_fraction}) must be in (0, 1) and sum to less than 1"
+            )
+
+    @property
+    def survey(self) -> str:
+        """``ogle`` or ``crts`` when the source says so, else ``generic``."""
+        for survey in CLASS_SETS:
+            if survey in self.source.split(":", 1)[0]:
+                return survey
+        return "generic"
+
+    def classes(self) -> tuple[str, ...] | None:
+        """The selected class names, or None to keep every label."""
+        name = self.survey if self.class_set == "auto" else self.class_set
+        if name in CLASS_SETS:
+            return CLASS_SETS[name]
+        if name in ("all", "generic"):
+            return None
+        return tuple(c.strip() for c in name.split(",") if c.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceConfig:
+    """Padded light-curve sequences (paper section 2.2).
+
+    Attributes:
+        length: points kept per curve; shorter curves are zero-padded at the end (paper: 359 OGLE,
+            546 CRTS), longer ones clipped.
+        channels: ``mag`` (the paper: magnitudes minus the curve's median) or ``dt,dmag`` (time and
+            magnitude differences between consecutive points); a mask channel (1 = real point) is
+            appended when ``mask`` is true.
+        mask: append the padding mask as a channel.
+    """
+
+    length: int = 359
+    channels: str = "mag"
+    mask: bool = False
+
+    def __post_init__(self):
+        if self.length < 8:
+            raise ConfigError(f"sequence.length must be >= 8, got {self.length}")
+        if self.channels not in ("mag", "dt,dmag"):
+            raise ConfigError(f"sequence.channels must be 'mag' or 'dt,dmag', got '{self.channels}'")
+
+
+@dataclasses.dataclass(frozen=True)
+class DmdtConfig:
+    """dm-dt histograms (paper section 2.1, Mahabal et al. 2017).
+
+    Attributes:
+        binning: ``fd`` (the paper: Freedman-Diaconis bin counts per training curve, median over
+            the training split, log-spaced dt and linear dm edges over the training range) or
+            ``mahabal`` (Mahabal et al.'s fixed 23 x 24 edges).
+        max_bins: upper bound on each FD bin count (recorded when it applies).
+        fd_sample: training curves used to choose FD bins (a seeded sample for large splits).
+    """
+
+    binning: str = "fd"
+    max_bins: int = 128
+    fd_sample: int = 2000
+
+    def __post_init__(self):
+        if self.binning not in ("fd", "mahabal"):
+            raise ConfigError(f"dmdt.binning must be 'fd' or 'mahabal', got '{self.binning}'")
+
+
+@dataclasses.dataclass(frozen=True)
+class CnnLstmConfig:
+    """The paper's 1D CNN-LSTM (Fig. 4); see ``vsexp.models.cnn_lstm``."""
+
+    name: str = "lstm"
+    filters: tuple[int, ...] = (32, 32, 64, 64)
+    kernels: tuple[int, ...] = (3, 3, 5, 5)
+    pool_after: tuple[int, ...] = (2, 4)  # 1-based conv indices followed by MaxPooling1D(2)
+    lstm_units: tuple[int, ...] = (32, 64)
+    dense_units: tuple[int, ...] = (1024, 512)
+    dropout_rate: float = 0.2
+
+    def __post_init__(self):
+        if len(self.filters) != len(self.kernels) or not self.filters:
+            raise ConfigError(f"model.filters {self.filters} and model.kernels {self.kernels} must be non-empty and of equal length")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cnn2dConfig:
+    """Mahabal et al. (2017) 2D CNN on dm-dt images; see ``vsexp.models.cnn2d``."""
+
+    name: str = "cnn"
+    filters: tuple[int, ...] = (32, 64, 64)
+    kernels: tuple[int, ...] = (3, 5, 5)
+    pool_after: tuple[int, ...] = (2, 3)
+    dense_units: tuple[int, ...] = (512, 64)
+    dropout_rate: float = 0.3
+
+    def __post_init__(self):
+        if len(self.filters) != len(self.kernels) or not self.filters:
+            raise ConfigError(f"model.filters {self.filters} and model.kernels {self.kernels} must be non-empty and of equal length")
+
+
+@dataclasses.dataclass(frozen=True)
+class ForestConfig:
+    """Random forest on light-curve features; see ``vsexp.models.forest``."""
+
+    name: str = "baseline"
+    n_estimators: int = 500
+    max_features: str = "sqrt"
+    min_samples_leaf: int = 1
+
+
+ModelConfig = CnnLstmConfig | Cnn2dConfig | ForestConfig
+MODEL_CONFIGS = {"lstm": CnnLstmConfig, "cnn": Cnn2dConfig, "baseline": ForestConfig}
+
+
+@dataclasses.dataclass(frozen=True)
+class FitConfig:
+    """How a Keras model is fitted (the paper: Adam 2e-4, batch 32, class weights).
+
+    Attributes:
+        epochs: maximum epochs; early stopping on ``monitor`` may end sooner.
+        patience: epochs without improvement of ``monitor`` before stopping (0 = never stop early).
+        monitor: validation metric for early stopping and checkpoints.
+        class_weights: ``balanced`` (n / (k * n_c) from the training split) or ``none``.
+        mixed_precision: ``auto`` turns it on when a GPU is present.
+    """
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 2e-4
+    patience: int = 8
+    monitor: str = "val_macro_f1"
+    class_weights: str = "balanced"
+    mixed_precision: str = "auto"
+    seed: int = 42
+
+    def __post_init__(self):
+        if self.epochs < 1:
+            raise ConfigError(f"fit.epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"fit.batch_size must be >= 1, got {self.batch_size}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"fit.learning_rate must be > 0, got {self.learning_rate}")
+        if self.class_weights not in ("balanced", "none"):
+            raise ConfigError(f"fit.class_weights must be 'balanced' or 'none', got '{self.class_weights}'")
+        if self.mixed_precision not in ("auto", "on", "off"):
+            raise ConfigError(f"fit.mixed_precision must be auto, on or off, got '{self.mixed_precision}'")
+        if self.monitor not in ("val_macro_f1", "val_loss", "val_accuracy"):
+            raise ConfigError(f"fit.monitor must be val_macro_f1, val_loss or val_accuracy, got '{self.monitor}'")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs."""
+
+    data: DataConfig = DataConfig()
+    model: ModelConfig = CnnLstmConfig()
+    fit: FitConfig = FitConfig()
+    sequence: SequenceConfig = SequenceConfig()
+    dmdt: DmdtConfig = DmdtConfig()
+    preset: str = "custom"
+
+
+def _encode(value) -> Any:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return value
+
+
+def to_flat(config) -> dict[str, Any]:
+    """``TrainConfig`` -> ``{"data.source": ..., "model.filters": "32,64", ...}``."""
+    flat = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            flat.update({f"{field.name}.{k}": v for k, v in to_flat(value).items()})
+        else:
+            flat[field.name] = _encode(value)
+    return flat
+
+
+def _decode(text, annotation, where: str):
+    """Parse a flat value (a string from the command line or MLflow) into the field's type."""
+    origin = typing.get_origin(annotation)
+    if annotation in ("tuple[int, ...]",) or origin is tuple:
+        if isinstance(text, tuple):
+            return text
+        try:
+            return tuple(int(v) for v in str(text).split(",") if v.strip())
+        except ValueError:
+            raise ConfigError(f"{where}: expected comma-separated integers, got '{text}'") from None
+    for kind in (bool, int, float):
+        if annotation in (kind, kind.__name__):
+            if isinstance(text, kind) and not (kind is int and isinstance(text, bool)):
+                return text
+            if kind is bool:
+                if str(text).lower() in ("true", "1", "yes"):
+                    return True
+                if str(text).lower() in ("false", "0", "no"):
+                    return False
+                raise ConfigError(f"{where}: expected true or false, got '{text}'")
+            try:
+                return kind(text)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{where}: expected {kind.__name__}, got '{text}'") from None
+    return str(text)
+
+
+def _section_type(config_type, name: str, flat: dict):
+    """The dataclass type of a nested field; ``model`` is chosen by ``model.name``."""
+    if name == "model":
+        model_name = flat.get("model.name", CnnLstmConfig.name)
+        if model_name not in MODEL_CONFIGS:
+            raise ConfigError(f"unknown model '{model_name}' (allowed: {', '.join(MODEL_CONFIGS)})")
+        return MODEL_CONFIGS[model_name]
+    return typing.get_type_hints(config_type)[name]
+
+
+def from_flat(flat: dict[str, Any], config_type=TrainConfig):
+    """Rebuild a config from ``to_flat`` output (values may be strings, as MLflow stores them)."""
+    hints = typing.get_type_hints(config_type)
+    kwargs = {}
+    for field in dataclasses.fields(config_type):
+        if dataclasses.is_dataclass(field.default) or field.name == "model":
+            section = _section_type(config_type, field.name, flat)
+            prefix = f"{field.name}."
+            sub = {k[len(prefix):]: v for k, v in flat.items() if k.startswith(prefix)}
+            kwargs[field.name] = from_flat(sub, section)
+        elif field.name in flat:
+            kwargs[field.name] = _decode(flat[field.name], hints[field.name], field.name)
+    return config_type(**kwargs)
+
+
+def with_overrides(config, overrides: dict[str, Any]):
+    """Return ``config`` with flat ``key=value`` overrides applied; unknown keys are refused."""
+    flat = to_flat(config)
+    if "model.name" in overrides and overrides["model.name"] != flat.get("model.name"):
+        flat = {k: v for k, v in flat.items() if not k.startswith("model.")}
+    unknown = sorted(set(overrides) - set(flat) - {"model.name"} - set(_model_keys(overrides, flat)))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(flat))}")
+    flat.update(overrides)
+    return from_flat(flat, type(config))
+
+
+def _model_keys(overrides, flat):
+    name = overrides.get("model.name", flat.get("model.name"))
+    if name not in MODEL_CONFIGS:
+        return []
+    return [f"model.{f.name}" for f in dataclasses.fields(MODEL_CONFIGS[name])]
+
+
+def save_json(config, path) -> None:
+    with open(path, "w") as handle:
+        json.dump(to_flat(config), handle, indent=2, sort_keys=True)
+
+
+def load_json(path, config_type=TrainConfig):
+    with open(path) as handle:
+        return from_flat(json.load(handle), config_type)

@@ -1,0 +1,61 @@
+"""The ``preprocess`` step: build (or reuse) a dataset and its representations, tracked in MLflow."""
+
+from __future__ import annotations
+
+import logging
+
+import mlflow
+
+from vsexp.config import DataConfig, DmdtConfig, SequenceConfig
+from vsexp.dataset.build import Dataset, build_dataset, counts_table
+from vsexp.tracking.runs import log_config, log_dataset, log_table, start_run
+
+log = logging.getLogger(__name__)
+
+MAX_ARTIFACT_BYTES = 200 * 2**20  # larger Parquet files stay in the cache, referenced by path
+
+
+def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: DmdtConfig | None = None,
+               *, rebuild: bool = False) -> tuple[Dataset, dict]:
+    """Build the dataset ``data`` describes and the representations, logging one MLflow run.
+
+    Returns:
+        The dataset and the summary dict printed as the command's JSON line.
+    """
+    from vsexp.representations.cache import build_representations
+
+    with start_run(f"preprocess-{data.source.split(':')[0]}", entry_point="preprocess",
+                   tags={"vsexp.survey": data.survey}) as run:
+        log_config(data, "data.")
+        log_config(sequence or SequenceConfig(), "sequence.")
+        log_config(dmdt or DmdtConfig(), "dmdt.")
+        dataset = build_dataset(data, rebuild=rebuild)
+        manifest = dataset.manifest
+        mlflow.set_tags({"vsexp.dataset": manifest["name"], "vsexp.dataset_reused": str(manifest["reused"]).lower()})
+        log_dataset(dataset)
+        counts = counts_table(dataset)
+        log_table(counts, "dataset/counts.json")
+        for split, per_class in manifest["counts"].items():
+            mlflow.log_metrics({f"stars_{split}_{label}": n for label, n in per_class.items()})
+        report = manifest["report"]
+        mlflow.log_metrics({"stars": manifest["stars"], "rejected": report["rejected"],
+                            **{f"rejected_{k}": v for k, v in report["rejected_by_reason"].items()},
+                            **{f"rows_{k}": v for k, v in report["row_counts"].items()}})
+        mlflow.log_dict(report, "dataset/rejections.json")
+        mlflow.log_artifact(str(dataset.path / "manifest.json"), "dataset")
+        parquet = dataset.path / "lightcurves.parquet"
+        if parquet.stat().st_size <= MAX_ARTIFACT_BYTES:
+            mlflow.log_artifact(str(parquet), "dataset")
+        representations = build_representations(dataset, sequence or SequenceConfig(), dmdt or DmdtConfig())
+        mlflow.log_dict(representations.describe(), "dataset/representations.json")
+        summary = {
+            "run_id": run.info.run_id,
+            "dataset": str(dataset.path),
+            "reused": manifest["reused"],
+            "stars": manifest["stars"],
+            "rejected": report["rejected"],
+            "rejected_by_reason": report["rejected_by_reason"],
+            "counts": manifest["counts"],
+            "dmdt_bins": representations.dmdt_shape,
+        }
+    return dataset, summary

@@ -1,0 +1,61 @@
+"""Named presets: TOML files in ``experiments/presets/`` turned into ``TrainConfig`` objects.
+
+A preset file has sections ``[data]``, ``[fit]``, ``[sequence]``, ``[dmdt]`` shared by every
+model, and ``[model.lstm]``, ``[model.cnn]``, ``[model.baseline]`` for each architecture::
+
+    [data]
+    source = "synthetic-ogle"
+    [model.lstm]
+    filters = [32, 32, 64, 64]
+
+``load_preset("ogle_small", "lstm")`` gives the config; overrides come after, from the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from vsexp.config import MODEL_CONFIGS, DataConfig, DmdtConfig, FitConfig, SequenceConfig, TrainConfig, from_flat
+from vsexp.errors import ConfigError
+
+
+SECTIONS = {"data": DataConfig, "fit": FitConfig, "sequence": SequenceConfig, "dmdt": DmdtConfig}
+
+
+def experiments_dir() -> Path:
+    """``VSEXP_EXPERIMENTS_DIR``, else ``experiments/`` beside the package."""
+    return Path(os.environ.get("VSEXP_EXPERIMENTS_DIR", Path(__file__).resolve().parents[1] / "experiments"))
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in (experiments_dir() / "presets").glob("*.toml"))
+
+
+def load_preset(name: str, model: str) -> TrainConfig:
+    """The ``TrainConfig`` of preset ``name`` for ``model`` (``lstm``, ``cnn`` or ``baseline``)."""
+    if model not in MODEL_CONFIGS:
+        raise ConfigError(f"unknown model '{model}' (allowed: {', '.join(MODEL_CONFIGS)})")
+    path = experiments_dir() / "presets" / f"{name}.toml"
+    if not path.exists():
+        raise ConfigError(f"unknown preset '{name}' (allowed: {', '.join(preset_names())})")
+    try:
+        document = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    flat = {"preset": name, "model.name": model}
+    for section in SECTIONS:
+        flat.update({f"{section}.{k}": _flat_value(v) for k, v in document.get(section, {}).items()})
+    flat.update({f"model.{k}": _flat_value(v) for k, v in document.get("model", {}).get(model, {}).items()})
+    known = {f"model.{f}" for f in MODEL_CONFIGS[model].__dataclass_fields__} | {"preset"}
+    for section, config_type in SECTIONS.items():
+        known |= {f"{section}.{f}" for f in config_type.__dataclass_fields__}
+    unknown = sorted(set(flat) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+    return from_flat(flat)
+
+
+def _flat_value(value):
+    return ",".join(str(v) for v in value) if isinstance(value, list) else value

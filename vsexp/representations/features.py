@@ -1,0 +1,128 @@
+"""Light-curve features for the random-forest baseline (the "existing methods" of the paper).
+
+Three groups, ~50 numbers per curve:
+
+1. Statistics from the ``light-curve`` package: amplitude, percentile ranges and ratios, skew,
+   kurtosis, Stetson K, von Neumann eta, linear trend, reduced chi2, excess variance...
+2. A Lomb-Scargle periodogram (``light_curve.Periodogram``, FFT-based, 0-25 cycles/day): the top
+   three periods and their signal-to-noise.
+3. A 4-harmonic weighted least-squares fit at the best period, refined on a fine local grid:
+   log P, amplitudes A1-A4, R21, R31, phi21 and phi31 (as sin/cos), the variance the fit explains,
+   the same fit at twice the period (eclipsing binaries with unequal minima are better fitted at
+   2P; their odd harmonics at 2P then matter), and a second period from the residuals (double-mode
+   pulsators such as RRd have P1/P0 = 0.745).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import light_curve as lc
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MAX_FREQUENCY = 25.0  # cycles/day: covers delta Scuti and half-period contact binaries
+FREQUENCY_GRID = np.linspace(0.0, 2 * np.pi * MAX_FREQUENCY, 2**17 + 1)  # angular; fast=True needs 2**k + 1
+N_HARMONICS = 4
+
+STATISTICS = lc.Extractor(
+    lc.Amplitude(), lc.BeyondNStd(1.0), lc.BeyondNStd(2.0), lc.Cusum(), lc.Eta(), lc.EtaE(),
+    lc.InterPercentileRange(0.1), lc.InterPercentileRange(0.25), lc.Kurtosis(), lc.LinearTrend(),
+    lc.MagnitudePercentageRatio(0.4, 0.05), lc.MagnitudePercentageRatio(0.2, 0.1),
+    lc.MedianAbsoluteDeviation(), lc.MedianBufferRangePercentage(0.1), lc.PercentAmplitude(),
+    lc.PercentDifferenceMagnitudePercentile(0.05), lc.PercentDifferenceMagnitudePercentile(0.2),
+    lc.ReducedChi2(), lc.Skew(), lc.StandardDeviation(), lc.StetsonK(), lc.WeightedMean(), lc.ExcessVariance(),
+    lc.Periodogram(peaks=3, freqs=FREQUENCY_GRID, fast=True),
+)
+RESIDUAL_PERIODOGRAM = lc.Periodogram(peaks=1, freqs=FREQUENCY_GRID, fast=True)
+HARMONIC_NAMES = [
+    "log_period", "refined_power", *[f"amplitude_{k}" for k in range(1, N_HARMONICS + 1)], "r21", "r31",
+    "sin_phi21", "cos_phi21", "sin_phi31", "cos_phi31", "explained_at_p", "explained_at_2p", "odd_even_at_2p",
+]
+FEATURE_NAMES = list(STATISTICS.names) + HARMONIC_NAMES + ["log_second_period", "second_period_s_to_n", "period_ratio"]
+
+
+def _design(times: np.ndarray, frequency: float, harmonics: int) -> np.ndarray:
+    """[n, 1 + 2 * harmonics]: constant, then cos and sin of each harmonic."""
+    angle = 2 * np.pi * frequency * times[:, None] * np.arange(1, harmonics + 1)[None, :]
+    return np.hstack([np.ones((times.size, 1)), np.cos(angle), np.sin(angle)])
+
+
+def harmonic_fit(times, mags, weights, frequency, harmonics=N_HARMONICS):
+    """Weighted least-squares Fourier fit.
+
+    Returns:
+        (coefficients [1 + 2 * harmonics], fraction of weighted variance explained, model [n])
+    """
+    design = _design(times, frequency, harmonics)
+    root = np.sqrt(weights)
+    coefficients, *_ = np.linalg.lstsq(design * root[:, None], mags * root, rcond=None)
+    model = design @ coefficients
+    mean = np.average(mags, weights=weights)
+    total = np.sum(weights * (mags - mean) ** 2)
+    explained = 1.0 - np.sum(weights * (mags - model) ** 2) / total if total > 0 else 0.0
+    return coefficients, float(explained), model
+
+
+def refine_frequency(times, mags, weights, frequency, span) -> tuple[float, float]:
+    """Best 2-harmonic fit frequency on a fine grid within one coarse grid step of ``frequency``."""
+    step = 1.0 / max(span, 1.0)
+    candidates = frequency + np.linspace(-step, step, 41)
+    candidates = candidates[candidates > 0]
+    best = max(((harmonic_fit(times, mags, weights, f, 2)[1], f) for f in candidates), default=(0.0, frequency))
+    return best[1], best[0]
+
+
+def harmonic_features(times, mags, errors, period: float) -> tuple[list[float], np.ndarray]:
+    """The harmonic group of features and the residuals of the fit at the refined period."""
+    if not np.isfinite(period) or period <= 0 or times.size < 2 * N_HARMONICS + 2:
+        return [np.nan] * len(HARMONIC_NAMES), mags - np.median(mags)
+    weights = 1.0 / errors**2
+    weights = weights / weights.mean()
+    span = times[-1] - times[0]
+    frequency, power = refine_frequency(times, mags, weights, 1.0 / period, span)
+    coefficients, explained, model = harmonic_fit(times, mags, weights, frequency)
+    cosines, sines = coefficients[1: N_HARMONICS + 1], coefficients[N_HARMONICS + 1:]
+    amplitudes = np.hypot(cosines, sines)
+    phases = np.arctan2(cosines, sines)  # m = c + sum A_k sin(k w t + phi_k)
+    phi21 = phases[1] - 2 * phases[0]
+    phi31 = phases[2] - 3 * phases[0]
+    first = amplitudes[0] if amplitudes[0] > 0 else np.nan
+    double, explained_double, _ = harmonic_fit(times, mags, weights, frequency / 2)
+    double_amplitudes = np.hypot(double[1: N_HARMONICS + 1], double[N_HARMONICS + 1:])
+    even = double_amplitudes[1] + double_amplitudes[3]
+    odd_even = (double_amplitudes[0] + double_amplitudes[2]) / even if even > 0 else np.nan
+    values = [np.log10(1.0 / frequency), power, *amplitudes, amplitudes[1] / first, amplitudes[2] / first,
+              np.sin(phi21), np.cos(phi21), np.sin(phi31), np.cos(phi31), explained, explained_double, odd_even]
+    return values, mags - model
+
+
+def extract_features(curves, n_jobs: int = -1) -> np.ndarray:
+    """Features of ``curves`` = [(times, mags, errors), ...] (times sorted).
+
+    Returns:
+        [n_curves, len(FEATURE_NAMES)] float32; NaN where a feature is undefined (the forest
+        handles missing values).
+    """
+    triples = [(np.ascontiguousarray(t, np.float64), np.ascontiguousarray(m, np.float64),
+                np.ascontiguousarray(e, np.float64)) for t, m, e in curves]
+    if not triples:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    statistics = STATISTICS.many(triples, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
+    best_period = statistics[:, list(STATISTICS.names).index("periodogram_period_0")]
+    harmonic, residuals = [], []
+    for (times, mags, errors), period in zip(triples, best_period):
+        values, residual = harmonic_features(times, mags, errors, period)
+        harmonic.append(values)
+        residuals.append((times, np.ascontiguousarray(residual), errors))
+    second = RESIDUAL_PERIODOGRAM.many(residuals, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
+    harmonic = np.asarray(harmonic, dtype=np.float64)
+    log_period = harmonic[:, 0]
+    second_period = second[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        extra = np.stack([np.log10(second_period), second[:, 1],
+                          np.minimum(second_period, 10**log_period) / np.maximum(second_period, 10**log_period)], axis=1)
+    features = np.hstack([statistics, harmonic, extra]).astype(np.float32)
+    features[~np.isfinite(features)] = np.nan
+    return features
