@@ -26,8 +26,10 @@ def _setting(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _integer(text: str) -> int:
-    """An integer, also from MLflow's float-typed parameters ("42.0")."""
+def _integer(text: str) -> int | None:
+    """An integer, also from MLflow's float-typed parameters ("42.0"); empty means unset."""
+    if text == "":
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -91,6 +93,29 @@ def cmd_preprocess(args) -> dict:
     return summary
 
 
+def cmd_train(args) -> dict:
+    from vsexp.pipelines.train import train
+
+    return train(config_from_args(args), register=not args.no_register)
+
+
+def cmd_evaluate(args) -> dict:
+    from vsexp.pipelines.evaluate import evaluate
+
+    return evaluate(args.model_uri, args.data or None, args.split)
+
+
+def cmd_main(args) -> dict:
+    from vsexp.pipelines.main import configs_for, run_main
+    from vsexp.presets import load_preset
+
+    base = config_from_args(args)
+    models = {name: load_preset(args.preset, name) for name in ("baseline", "lstm", "cnn")}
+    summary = run_main(configs_for(base, models.__getitem__))
+    print(summary.pop("comparison"), file=sys.stderr)
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vsexp", description="Variable-star light-curve classification experiments")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -100,6 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arguments(preprocess)
     preprocess.add_argument("--rebuild", action="store_true", help="rebuild even when a stored dataset matches")
     preprocess.set_defaults(handler=cmd_preprocess)
+
+    for model, text in (("lstm", "the paper's 1D CNN-LSTM on padded sequences"),
+                        ("cnn", "Mahabal et al.'s 2D CNN on dm-dt maps"),
+                        ("baseline", "a random forest on light-curve features")):
+        command = commands.add_parser(f"train_{model}", help=f"train, evaluate and register {text}")
+        _add_config_arguments(command)
+        command.add_argument("--no-register", action="store_true", help="log the model but do not register it")
+        command.set_defaults(handler=cmd_train, model=model)
+
+    evaluate = commands.add_parser("evaluate", help="score a registered model or run on a dataset split")
+    evaluate.add_argument("--model", dest="model_uri", required=True,
+                          help="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
+    evaluate.add_argument("--data", default="", help="a source to build like the training data (default: the training data)")
+    evaluate.add_argument("--split", default="test", help="test (default), validation, train or all")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    main_job = commands.add_parser("main", help="preprocess, train the three models, compare with the paper")
+    _add_config_arguments(main_job)
+    main_job.set_defaults(handler=cmd_main)
     return parser
 
 

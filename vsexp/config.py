@@ -64,6 +64,11 @@ class DataConfig:
                 return survey
         return "generic"
 
+    @property
+    def survey_name(self) -> str:
+        """Names real and synthetic data apart: ``crts``, ``synthetic-crts``, ``ogle``, ``generic``..."""
+        return self.source if self.source.startswith("synthetic-") else self.survey
+
     def classes(self) -> tuple[str, ...] | None:
         """The selected class names, or None to keep every label."""
         name = self.survey if self.class_set == "auto" else self.class_set
@@ -105,18 +110,23 @@ class DmdtConfig:
     Attributes:
         binning: ``fd`` (the paper: Freedman-Diaconis bin counts per training curve, median over
             the training split, log-spaced dt and linear dm edges over the training range) or
-            ``mahabal`` (Mahabal et al.'s fixed 23 x 24 edges).
-        max_bins: upper bound on each FD bin count (recorded when it applies).
+            ``mahabal`` (Mahabal et al.'s fixed 22 x 23 edges).
+        max_dm_bins / max_dt_bins: upper bounds on the FD counts. FD over all pairs of a curve
+            gives ~110-150 dm and ~180-220 dt bins on these surveys; the defaults cap them at the
+            paper's 90 x 53 grid (the uncapped medians are recorded with the bins).
         fd_sample: training curves used to choose FD bins (a seeded sample for large splits).
     """
 
     binning: str = "fd"
-    max_bins: int = 128
+    max_dm_bins: int = 90
+    max_dt_bins: int = 53
     fd_sample: int = 2000
 
     def __post_init__(self):
         if self.binning not in ("fd", "mahabal"):
             raise ConfigError(f"dmdt.binning must be 'fd' or 'mahabal', got '{self.binning}'")
+        if self.max_dm_bins < 2 or self.max_dt_bins < 2:
+            raise ConfigError(f"dmdt.max_dm_bins and dmdt.max_dt_bins must be >= 2, got {self.max_dm_bins}, {self.max_dt_bins}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -51,14 +51,14 @@ def test_fd_bins_on_known_case():
     # evenly spaced times, uniform magnitudes: FD counts are known from numpy's estimator per curve
     times = np.arange(50, dtype=float)
     mags = np.linspace(14, 16, 50)
-    bins = fd_bins([(times, mags)] * 3, DmdtConfig(max_bins=1000))
+    bins = fd_bins([(times, mags)] * 3, DmdtConfig(max_dm_bins=1000, max_dt_bins=1000))
     i, j = np.triu_indices(50, 1)
     expected_dm = np.histogram_bin_edges(mags[j] - mags[i], "fd").size - 1
     expected_dt = np.histogram_bin_edges(np.log10(times[j] - times[i]), "fd").size - 1
     assert bins.shape == (expected_dm, expected_dt)
-    assert bins.dt_edges[0] == 1.0 and bins.dt_edges[-1] == 49.0
-    capped = fd_bins([(times, mags)], DmdtConfig(max_bins=8))
-    assert capped.shape == (8, 8) and capped.details["fd_median_dm_bins"] == expected_dm
+    assert bins.dt_edges[0] == 1.0 and bins.dt_edges[-1] == 49.0  # 0.5% of the positive dt are 1 day
+    capped = fd_bins([(times, mags)], DmdtConfig(max_dm_bins=8, max_dt_bins=5))
+    assert capped.shape == (8, 5) and capped.details["fd_median_dm_bins"] == expected_dm
 
 
 def test_mahabal_normalisation_scales_by_pairs():

@@ -43,7 +43,7 @@ def test_bad_sequence_config_refused():
 
 
 def test_representations_are_cached_and_fitted_on_train(tiny_dataset):
-    sequence, dmdt = SequenceConfig(length=64), DmdtConfig(max_bins=16, fd_sample=20)
+    sequence, dmdt = SequenceConfig(length=64), DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20)
     first = build_representations(tiny_dataset, sequence, dmdt)
     files = sorted(p.name for p in first.folder.glob("*.npy"))
     mtimes = {p: p.stat().st_mtime_ns for p in first.folder.glob("*.npy")}

@@ -67,7 +67,11 @@ class Dataset:
         return self.split(split)["label"].map(index).to_numpy(dtype=np.int64)
 
     def curves(self, split: str | None = None) -> list[LightCurve]:
-        table = self.table if split is None else self.split(split)
+        return self.curves_from(self.table if split is None else self.split(split))
+
+    @staticmethod
+    def curves_from(table: pd.DataFrame) -> list[LightCurve]:
+        """``LightCurve`` objects for the rows of a dataset table."""
         return [
             LightCurve(object_id=row.object_id, times=np.asarray(row.times), mags=np.asarray(row.mags),
                        errors=np.asarray(row.errors), label=row.label, survey=row.survey)
@@ -118,7 +122,7 @@ def dataset_name(config: DataConfig) -> str:
     return f"{stem}-{dataset_key(config)}"
 
 
-def _iter_source(config: DataConfig):
+def iter_source(config: DataConfig):
     """Yield LightCurve or LightCurveError for every item of the source, validated."""
     kind, path = parse_source(config.source)
     if path is None:
@@ -201,7 +205,7 @@ def build_dataset(config: DataConfig, *, cache_dir: Path | None = None, rebuild:
     report = RejectionReport()
     rows = []
     total = _expected_count(config)
-    for item in tqdm(_iter_source(config), total=total, desc=f"reading {config.source}", unit="curve", disable=None):
+    for item in tqdm(iter_source(config), total=total, desc=f"reading {config.source}", unit="curve", disable=None):
         if isinstance(item, LightCurveError):
             report.reject(item)
             continue

@@ -14,8 +14,8 @@ spread over threads with ``numba.prange``.
 
 Binnings:
 - ``fd`` (the paper): per training curve, the Freedman-Diaconis bin counts of its dm and
-  log10(dt) values; the medians over the training split (capped by ``max_bins``) give the grid,
-  linear in dm over the training range and logarithmic in dt.
+  log10(dt) values; the medians over the training split (capped, by default at the paper's
+  90 x 53) give the grid, linear in dm over the training range and logarithmic in dt.
 - ``mahabal``: the fixed edges of Mahabal et al. (2017).
 
 Images are normalised as Mahabal does: ``floor(255 * counts / n_pairs + 0.99999)``, as uint8.
@@ -95,9 +95,10 @@ def _fd_count(values: np.ndarray) -> int:
 def fd_bins(curves, config: DmdtConfig, seed: int = 0) -> DmdtBins:
     """Choose the paper's FD grid from training curves ``[(times, mags, ...), ...]``.
 
-    The bin counts are medians of per-curve FD counts over a seeded sample of ``config.fd_sample``
-    curves (all, when fewer), capped at ``config.max_bins``; the ranges are the sample's 0.5-99.5%
-    dm quantiles (symmetric) and its smallest positive and largest dt.
+    The bin counts are medians of per-curve FD counts (dm, and log10 dt) over a seeded sample of
+    ``config.fd_sample`` curves, capped by ``config.max_dm_bins`` / ``max_dt_bins``. The dm range
+    is symmetric and covers the 99.5% |dm| of 95% of the curves (large-amplitude classes keep
+    their pairs); the dt range runs from the median of the curves' 0.5% positive dt to the largest dt.
     """
     rng = np.random.default_rng(seed)
     chosen = rng.permutation(len(curves))[: config.fd_sample]
@@ -105,27 +106,27 @@ def fd_bins(curves, config: DmdtConfig, seed: int = 0) -> DmdtBins:
     for index in chosen:
         times, mags = curves[index][:2]
         dt, dm = pair_differences(np.asarray(times, float), np.asarray(mags, float))
-        positive = dt > 0
-        if positive.sum() < 4:
+        positive = dt[dt > 0]
+        if positive.size < 4:
             continue
-        log_dt = np.log10(dt[positive])
         dm_counts.append(_fd_count(dm))
-        dt_counts.append(_fd_count(log_dt))
+        dt_counts.append(_fd_count(np.log10(positive)))
         dm_high.append(np.quantile(np.abs(dm), 0.995))
-        dt_low.append(dt[positive].min())
+        dt_low.append(np.quantile(positive, 0.005))
         dt_high.append(dt.max())
     if not dm_counts:
         raise ConfigError("cannot choose FD dm-dt bins: no training curve has enough points")
     fd_dm, fd_dt = int(np.median(dm_counts)), int(np.median(dt_counts))
-    n_dm, n_dt = min(fd_dm, config.max_bins), min(fd_dt, config.max_bins)
-    dm_range = float(np.median(dm_high))
-    dt_min, dt_max = float(min(dt_low)), float(max(dt_high))
+    n_dm, n_dt = min(fd_dm, config.max_dm_bins), min(fd_dt, config.max_dt_bins)
+    dm_range = float(np.quantile(dm_high, 0.95))
+    dt_min, dt_max = float(np.median(dt_low)), float(max(dt_high))
     dm_edges = np.linspace(-dm_range, dm_range, n_dm + 1)
     dt_edges = np.logspace(math.log10(dt_min), math.log10(dt_max), n_dt + 1)
     dt_edges[0], dt_edges[-1] = dt_min, dt_max  # exact ends: no pair is lost to rounding
-    details = {"fd_median_dm_bins": fd_dm, "fd_median_dt_bins": fd_dt, "capped_at": config.max_bins,
+    details = {"fd_median_dm_bins": fd_dm, "fd_median_dt_bins": fd_dt,
+               "caps": [config.max_dm_bins, config.max_dt_bins],
                "curves_sampled": len(dm_counts), "dm_range": dm_range, "dt_range": [dt_min, dt_max]}
-    log.info("FD dm-dt bins: %d dm x %d dt (medians %d x %d)", n_dm, n_dt, fd_dm, fd_dt)
+    log.info("FD dm-dt bins: %d dm x %d dt (uncapped medians %d x %d)", n_dm, n_dt, fd_dm, fd_dt)
     return DmdtBins(dm_edges, dt_edges, "fd", details)
 
 

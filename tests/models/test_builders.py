@@ -1,0 +1,51 @@
+"""Model builders: the paper's layer stacks, output shapes, and that a few steps lower the loss."""
+
+import keras
+import numpy as np
+import pytest
+
+from vsexp.config import Cnn2dConfig, CnnLstmConfig, ForestConfig
+from vsexp.models import build_cnn2d, build_cnn_lstm, build_forest
+
+
+def test_cnn_lstm_follows_the_paper_stack():
+    model = build_cnn_lstm(CnnLstmConfig(), (546, 1), 7)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Conv1D") == 4 and kinds.count("MaxPooling1D") == 2 and kinds.count("LSTM") == 2
+    assert [layer.units for layer in model.layers if type(layer).__name__ == "Dense"] == [1024, 512, 7]
+    assert [layer.kernel_size[0] for layer in model.layers if type(layer).__name__ == "Conv1D"] == [3, 3, 5, 5]
+    assert model.output_shape == (None, 7)
+    lstm = next(layer for layer in model.layers if type(layer).__name__ == "LSTM")
+    assert lstm.activation.__name__ == "tanh" and lstm.recurrent_dropout == 0 and not lstm.unroll  # cuDNN path
+
+
+def test_cnn2d_takes_uint8_images_and_starts_with_3x3():
+    model = build_cnn2d(Cnn2dConfig(), (90, 53), 5)
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert convs[0].kernel_size == (3, 3) and all(c.kernel_size == (5, 5) for c in convs[1:])
+    assert model.output_shape == (None, 5)
+    out = model.predict(np.full((2, 90, 53), 255, dtype=np.uint8), verbose=0)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("builder, config, shape", [
+    (build_cnn_lstm, CnnLstmConfig(filters=(4, 4, 8, 8), lstm_units=(4, 8), dense_units=(16,)), (32, 1)),
+    (build_cnn2d, Cnn2dConfig(filters=(4, 8, 8), dense_units=(16,), dropout_rate=0.0), (16, 12)),
+])
+def test_a_few_steps_lower_the_loss(builder, config, shape):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 32)
+    inputs = rng.normal(size=(64, *shape)).astype(np.float32) + labels.reshape(-1, *([1] * len(shape)))
+    if builder is build_cnn2d:
+        inputs = np.clip(inputs * 40 + 100, 0, 255).astype(np.uint8)
+    model = builder(config, shape, 2)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    before = model.evaluate(inputs, labels, verbose=0)
+    model.fit(inputs, labels, epochs=15, batch_size=16, verbose=0)
+    assert model.evaluate(inputs, labels, verbose=0) < 0.7 * before
+
+
+def test_forest_is_balanced_and_seeded():
+    forest = build_forest(ForestConfig(n_estimators=5), seed=3)
+    assert forest.class_weight == "balanced_subsample" and forest.random_state == 3

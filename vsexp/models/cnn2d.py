@@ -1,0 +1,38 @@
+"""Mahabal et al. (2017)'s 2D CNN on dm-dt images (paper section 3, Fig. 3).
+
+Layer stack (defaults; sizes are config fields)::
+
+    Input [dm_bins, dt_bins] uint8 -> Rescaling(1/255) -> add a channel axis
+    Conv2D(32, 3x3) -> Conv2D(64, 5x5) -> MaxPooling2D(2) -> Dropout
+    Conv2D(64, 5x5) -> MaxPooling2D(2) -> Dropout
+    Flatten -> Dense(512) -> Dropout -> Dense(64) -> Dropout
+    Dense(num_classes, softmax)
+
+The model takes the Mahabal-normalised uint8 images as they are cached and served; scaling to
+[0, 1] happens inside it so that training and serving cannot disagree.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from vsexp.config import Cnn2dConfig
+
+
+def build_cnn2d(config: Cnn2dConfig, input_shape: tuple[int, int], num_classes: int) -> keras.Model:
+    """Build the 2D CNN for dm-dt images of shape [dm_bins, dt_bins]."""
+    inputs = keras.Input(shape=input_shape, name="dmdt")
+    x = layers.Rescaling(1.0 / 255.0, name="scale")(inputs)
+    x = layers.Reshape((*input_shape, 1), name="channel")(x)
+    for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
+        x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"conv{index}")(x)
+        if index in config.pool_after and min(x.shape[1], x.shape[2]) >= 2:
+            x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
+            x = layers.Dropout(config.dropout_rate, name=f"conv_dropout{index}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for index, units in enumerate(config.dense_units, start=1):
+        x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
+        x = layers.Dropout(config.dropout_rate, name=f"dropout{index}")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="cnn2d")

@@ -1,0 +1,39 @@
+"""The paper's 1D CNN-LSTM (section 4, Fig. 4) on padded light-curve sequences.
+
+Layer stack (defaults; every size is a config field the search can vary)::
+
+    Input [length, channels]
+    Conv1D(32, 3) -> Conv1D(32, 3) -> MaxPooling1D(2)      filters increasing, kernels 3, 3, 5, 5
+    Conv1D(64, 5) -> Conv1D(64, 5) -> MaxPooling1D(2)
+    LSTM(32, sequences) -> LSTM(64, sequences)              units increasing
+    Flatten -> Dense(1024) -> Dropout -> Dense(512) -> Dropout
+    Dense(num_classes, softmax)
+
+The LSTMs keep Keras's defaults (tanh, sigmoid gates, no recurrent dropout, not unrolled) so that
+GPU runners get the cuDNN kernel, as the paper's CuDNNLSTM did.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from vsexp.config import CnnLstmConfig
+
+
+def build_cnn_lstm(config: CnnLstmConfig, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """Build the CNN-LSTM for inputs of shape [length, channels]."""
+    inputs = keras.Input(shape=input_shape, name="sequence")
+    x = inputs
+    for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
+        x = layers.Conv1D(filters, kernel, padding="same", activation="relu", name=f"conv{index}")(x)
+        if index in config.pool_after:
+            x = layers.MaxPooling1D(2, name=f"pool{index}")(x)
+    for index, units in enumerate(config.lstm_units, start=1):
+        x = layers.LSTM(units, return_sequences=True, name=f"lstm{index}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for index, units in enumerate(config.dense_units, start=1):
+        x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
+        x = layers.Dropout(config.dropout_rate, name=f"dropout{index}")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="cnn_lstm")

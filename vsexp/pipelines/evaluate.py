@@ -1,0 +1,103 @@
+"""The ``evaluate`` step: score a registered model or a run's model on a dataset split, tracked."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import mlflow
+import numpy as np
+
+from vsexp.config import CLASS_ALIASES, DataConfig, from_flat
+from vsexp.dataset.build import build_dataset, iter_source
+from vsexp.errors import ConfigError, LightCurveError
+from vsexp.lightcurves.record import RejectionReport
+from vsexp.tracking.evaluation import log_evaluation
+from vsexp.tracking.runs import log_dataset, start_run
+from vsexp.training.metrics import evaluate_predictions
+
+log = logging.getLogger(__name__)
+
+EVALUATION_SPLITS = ("test", "validation", "train", "all")
+
+
+def load_classifier(model_uri: str):
+    """(the ``LightCurveClassifier``, the id of the run that logged it)."""
+    try:
+        loaded = mlflow.pyfunc.load_model(model_uri)
+    except mlflow.exceptions.MlflowException as error:
+        raise ConfigError(f"cannot load model '{model_uri}': {error.message}") from None
+    return loaded.unwrap_python_model(), loaded.metadata.run_id
+
+
+def training_data_config(run_id: str) -> DataConfig:
+    """The ``DataConfig`` a model was trained with, from its run's ``data.*`` params."""
+    params = mlflow.get_run(run_id).data.params
+    flat = {k.removeprefix("data."): v for k, v in params.items() if k.startswith("data.")}
+    return from_flat(flat, DataConfig)
+
+
+def _read_all(data: DataConfig, class_names: list[str]):
+    """Every valid curve of a source whose class the model knows, with a report of the rest."""
+    report, curves, names = RejectionReport(), [], []
+    for item in iter_source(data):
+        if isinstance(item, LightCurveError):
+            report.reject(item)
+            continue
+        label = CLASS_ALIASES.get(item.label, item.label)
+        if label not in class_names:
+            report.reject(LightCurveError(item.object_id, "unknown_class", f"class '{item.label}' unknown to the model"))
+            continue
+        report.accept(item)
+        curves.append(item)
+        names.append(label)
+    log.info("evaluation data %s: %s", data.source, report.summary())
+    return curves, names, report
+
+
+def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, log_run: bool = True) -> dict:
+    """Score ``model_uri`` on ``split`` of its training dataset, or of ``source`` built the same way.
+
+    Stars whose class the model does not know are counted and left out (``unknown_class``).
+    ``split="all"`` reads every valid curve of the source without building a split (for external
+    data such as the real OGLE Cepheids).
+
+    Returns:
+        The flat metrics (``<split>_macro_f1``...), counts, and the run id when logged.
+    """
+    if split not in EVALUATION_SPLITS:
+        raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
+    classifier, trained_run = load_classifier(model_uri)
+    data = training_data_config(trained_run)
+    if source:
+        data = dataclasses.replace(data, source=source)
+    if split == "all":
+        curves, names, report = _read_all(data, classifier.class_names)
+        unknown, name = report.counts_by_reason().get("unknown_class", 0), data.source
+    else:
+        dataset = build_dataset(data)
+        table = dataset.split(split)
+        known = table["label"].isin(classifier.class_names)
+        unknown, name, table = int((~known).sum()), dataset.manifest["name"], table[known]
+        curves, names = dataset.curves_from(table), table["label"].tolist()
+    if not curves:
+        raise ConfigError(f"no star of {name} ({split}) has a class the model knows ({', '.join(classifier.class_names)})")
+    index = {c: i for i, c in enumerate(classifier.class_names)}
+    labels = np.array([index[n] for n in names])
+    probabilities = classifier.predict_curves(curves)
+    result = evaluate_predictions(labels, probabilities, classifier.class_names)
+    present = sorted(set(names))
+    summary = {"model_uri": model_uri, "dataset": name, "split": split, "stars": len(curves),
+               "unknown_class": unknown,
+               **{f"{split}_{k}": round(v, 4) for k, v in result["scalars"].items() if np.isfinite(v)},
+               "per_class_recall": {c: round(result["per_class"][c]["recall"], 4) for c in present}}
+    if log_run:
+        with start_run(f"evaluate-{split}", entry_point="evaluate",
+                       tags={"vsexp.model_uri": model_uri, "vsexp.trained_run": trained_run, "vsexp.dataset": name}) as run:
+            mlflow.log_params({"model_uri": model_uri, "data.source": data.source, "split": split})
+            if split != "all":
+                log_dataset(dataset, contexts=(split,))
+            log_evaluation(result, classifier.class_names, split)
+            mlflow.log_metrics({"stars": len(curves), "unknown_class": unknown})
+            summary["run_id"] = run.info.run_id
+    return summary

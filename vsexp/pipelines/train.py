@@ -1,0 +1,106 @@
+"""The training step shared by ``train_lstm``, ``train_cnn`` and ``train_baseline``.
+
+dataset (built or reused) -> representations (cached) -> fit -> evaluate on validation and test
+-> log everything -> log the raw-light-curve pyfunc -> register it with the ``challenger`` alias.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+
+import mlflow
+import numpy as np
+
+from vsexp.config import TrainConfig, to_flat
+from vsexp.dataset.build import build_dataset, cache_root
+from vsexp.models import FAMILY, INPUT_KIND, KERAS_BUILDERS, build_forest
+from vsexp.representations.cache import build_representations
+from vsexp.tracking.callbacks import MlflowEpochLogger
+from vsexp.tracking.evaluation import log_evaluation, log_history
+from vsexp.tracking.pyfunc import log_classifier
+from vsexp.tracking.registry import register_challenger, registered_name
+from vsexp.tracking.runs import git_commit, log_config, log_dataset, start_run
+from vsexp.training.metrics import evaluate_predictions
+
+log = logging.getLogger(__name__)
+
+HEADLINE = ("test_macro_f1", "test_weighted_f1", "test_accuracy", "test_balanced_accuracy", "test_macro_precision",
+            "test_macro_recall", "validation_macro_f1")
+
+
+def work_dir_for(config: TrainConfig, dataset_hash: str):
+    """A folder keyed on the config, the data and the code: an interrupted run resumes from it."""
+    key = hashlib.sha256(json.dumps([to_flat(config), dataset_hash, git_commit()], sort_keys=True,
+                                    default=str).encode()).hexdigest()[:16]
+    return cache_root() / "runs" / key
+
+
+def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
+          extra_tags: dict | None = None, entry_point: str | None = None) -> dict:
+    """Train, evaluate, log and register one model; returns the summary printed as JSON.
+
+    Args:
+        config: the full configuration.
+        register: register the logged model (``vsexp-<survey>-<model>``, alias ``challenger``).
+        callbacks: extra Keras callbacks (e.g. an Optuna pruning callback).
+        nested: start a nested run under the active one (search trials).
+    """
+    name = config.model.name
+    kind = INPUT_KIND[name]
+    started = time.perf_counter()
+    dataset = build_dataset(config.data)
+    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
+    classes = dataset.classes
+    tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
+            "vsexp.representation": kind, "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
+            **(extra_tags or {})}
+    with start_run(f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}",
+                   tags=tags, nested=nested) as run:
+        log_config(config)
+        log_dataset(dataset)
+        split_inputs = {split: (representations.inputs(kind, split), dataset.labels(split))
+                        for split in ("train", "validation", "test")}
+        work_dir = work_dir_for(config, dataset.manifest["content_hash"])
+        summary = {"run_id": run.info.run_id, "model": name, "survey": config.data.survey_name,
+                   "classes": classes, "train_stars": int(len(split_inputs["train"][1]))}
+        if name == "baseline":
+            model = build_forest(config.model, seed=config.fit.seed).fit(*split_inputs["train"])
+            predict = model.predict_proba
+        else:
+            from vsexp.training.fit import configure_precision, fit_keras
+
+            summary["precision_policy"] = configure_precision(config.fit)
+            x_train = split_inputs["train"][0]
+            model = KERAS_BUILDERS[name](config.model, x_train.shape[1:], len(classes))
+            mlflow.log_param("model.parameters", model.count_params())
+            result = fit_keras(model, config.fit, split_inputs["train"], split_inputs["validation"], len(classes),
+                               work_dir=work_dir, callbacks=[MlflowEpochLogger(), *callbacks])
+            log_history(result.history)
+            summary.update(epochs_run=result.epochs_run, best_epoch=result.best_epoch + 1,
+                           seconds_per_epoch=round(result.seconds_per_epoch, 2))
+            mlflow.log_metrics({"epochs_run": result.epochs_run, "best_epoch": result.best_epoch + 1,
+                                "seconds_per_epoch": result.seconds_per_epoch})
+            predict = lambda inputs: model.predict(inputs, batch_size=512, verbose=0)  # noqa: E731
+        metrics = {}
+        for split in ("validation", "test"):
+            inputs, labels = split_inputs[split]
+            evaluation = evaluate_predictions(labels, np.asarray(predict(inputs)), classes)
+            metrics.update(log_evaluation(evaluation, classes, split))
+        info = log_classifier(model, input_kind=kind, transform=representations.transform, class_names=classes,
+                              work_dir=work_dir / "export")
+        summary.update({k: round(metrics[k], 4) for k in HEADLINE if k in metrics})
+        summary["per_class_f1"] = {c: round(metrics[f"test_f1_{c}"], 4) for c in classes}
+        if register:
+            model_name = registered_name(config.data.survey_name, name)
+            version = register_challenger(info.model_uri, model_name, {
+                "test_macro_f1": f"{metrics['test_macro_f1']:.4f}", "dataset": dataset.manifest["name"],
+                "dataset_hash": dataset.manifest["content_hash"], "run_id": run.info.run_id})
+            summary.update(registered_model=model_name, version=version, model_uri=f"models:/{model_name}@challenger")
+        summary["wall_seconds"] = round(time.perf_counter() - started, 1)
+        mlflow.log_metric("wall_seconds", summary["wall_seconds"])
+    shutil.rmtree(work_dir, ignore_errors=True)  # finished: nothing left to resume
+    return summary

@@ -1,0 +1,151 @@
+"""The served model: an MLflow pyfunc that takes raw light curves and returns class probabilities.
+
+Input: a DataFrame with one row per star and columns ``times``, ``mags``, ``errors`` (lists of
+floats of any length; an optional ``id``). Every row is validated like a file (non-finite values
+and non-positive errors removed, sorted, shared timestamps merged); a row left with fewer than
+``min_points`` points (a request parameter, default 10) makes the whole request fail with a
+message naming the row. Output: ``label``, ``probability`` (of the label), ``n_points`` and one
+``prob_<class>`` column per class.
+
+Inside the model: the fitted ``Transform`` (sequence statistics, dm-dt bins, features), the class
+names and the Keras model (``.keras``) or the forest (joblib). ``mlflow models serve`` loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.types.schema import Array, ColSpec, DataType, ParamSchema, ParamSpec, Schema
+
+from vsexp.errors import LightCurveError
+from vsexp.lightcurves.record import clean
+from vsexp.representations.cache import Transform
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVING_MIN_POINTS = 10
+MAX_ERRORS_SHOWN = 10
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
+
+
+def input_schema() -> Schema:
+    return Schema([ColSpec(Array(DataType.double), "times"), ColSpec(Array(DataType.double), "mags"),
+                   ColSpec(Array(DataType.double), "errors")])
+
+
+def signature(class_names: list[str]) -> ModelSignature:
+    outputs = Schema([ColSpec(DataType.string, "label"), ColSpec(DataType.double, "probability"),
+                      ColSpec(DataType.long, "n_points")]
+                     + [ColSpec(DataType.double, f"prob_{name}") for name in class_names])
+    params = ParamSchema([ParamSpec("min_points", DataType.long, DEFAULT_SERVING_MIN_POINTS)])
+    return ModelSignature(inputs=input_schema(), outputs=outputs, params=params)
+
+
+def validate_rows(frame: pd.DataFrame, min_points: int) -> tuple[list, list[str]]:
+    """Clean every row; returns (curves or None per row, error messages for the bad rows)."""
+    missing = {"times", "mags", "errors"} - set(frame.columns)
+    if missing:
+        raise MlflowException(f"input lacks column(s) {sorted(missing)}; send times, mags, errors per star",
+                              error_code=INVALID_PARAMETER_VALUE)
+    ids = frame["id"].astype(str).tolist() if "id" in frame.columns else [f"row {i}" for i in range(len(frame))]
+    curves, errors = [], []
+    for object_id, times, mags, errs in zip(ids, frame["times"], frame["mags"], frame["errors"]):
+        try:
+            curves.append(clean(object_id, _as_array(times), _as_array(mags), _as_array(errs), min_points=min_points))
+        except LightCurveError as error:
+            curves.append(None)
+            errors.append(str(error))
+    return curves, errors
+
+
+def _as_array(values) -> np.ndarray:
+    if values is None or (np.ndim(values) == 0 and pd.isna(values)):
+        return np.zeros(0)
+    return np.asarray(values, dtype=np.float64)
+
+
+class LightCurveClassifier(mlflow.pyfunc.PythonModel):
+    """Raw light curves in, class probabilities out (see the module docstring)."""
+
+    def load_context(self, context):
+        meta = json.loads(Path(context.artifacts["metadata"]).read_text())
+        self.class_names = meta["class_names"]
+        self.input_kind = meta["input_kind"]
+        self.transform = Transform.from_dict(meta["transform"])
+        model_path = context.artifacts["model"]
+        if model_path.endswith(".keras"):
+            import keras
+
+            self.model = keras.saving.load_model(model_path, compile=False)
+            self._predict = lambda inputs: self.model.predict(inputs, batch_size=512, verbose=0)
+        else:
+            import joblib
+
+            self.model = joblib.load(model_path)
+            self._predict = self.model.predict_proba
+
+    def predict_curves(self, curves) -> np.ndarray:
+        """[n, num_classes] probabilities for clean ``LightCurve`` objects."""
+        if not curves:
+            return np.zeros((0, len(self.class_names)))
+        triples = [(c.times, c.mags, c.errors) for c in curves]
+        return np.asarray(self._predict(self.transform.inputs(self.input_kind, triples)), dtype=np.float64)
+
+    def predict(self, context, model_input, params=None):
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        if frame.empty:
+            raise MlflowException("no light curves in the request", error_code=INVALID_PARAMETER_VALUE)
+        min_points = int((params or {}).get("min_points", DEFAULT_SERVING_MIN_POINTS))
+        curves, errors = validate_rows(frame, min_points)
+        if errors:
+            shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
+            more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
+            raise MlflowException(f"{len(errors)} of {len(frame)} light curves are invalid: {shown}{more}",
+                                  error_code=INVALID_PARAMETER_VALUE)
+        return self.to_frame(curves, self.predict_curves(curves))
+
+    def to_frame(self, curves, probabilities: np.ndarray) -> pd.DataFrame:
+        best = probabilities.argmax(axis=1)
+        frame = pd.DataFrame({
+            "label": [self.class_names[i] for i in best],
+            "probability": probabilities[np.arange(len(best)), best],
+            "n_points": [len(c) for c in curves],
+        })
+        for index, name in enumerate(self.class_names):
+            frame[f"prob_{name}"] = probabilities[:, index]
+        return frame
+
+
+def pip_requirements() -> list[str]:
+    return [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
+
+
+def log_classifier(model, *, input_kind: str, transform: Transform, class_names: list[str], work_dir: Path,
+                   name: str = "model") -> mlflow.models.model.ModelInfo:
+    """Log a Keras model or a fitted forest as a ``LightCurveClassifier`` pyfunc."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if hasattr(model, "predict_proba"):
+        import joblib
+
+        model_path = work_dir / "forest.joblib"
+        joblib.dump(model, model_path)
+    else:
+        model_path = work_dir / "model.keras"
+        model.save(model_path)
+    metadata_path = work_dir / "metadata.json"
+    metadata_path.write_text(json.dumps({"class_names": class_names, "input_kind": input_kind,
+                                         "transform": transform.to_dict()}))
+    return mlflow.pyfunc.log_model(
+        name=name, python_model=LightCurveClassifier(),
+        artifacts={"model": str(model_path), "metadata": str(metadata_path)},
+        signature=signature(class_names), pip_requirements=pip_requirements(),
+        code_paths=[str(Path(__file__).resolve().parents[1])],
+    )

@@ -1,0 +1,1 @@
+"""Fitting models (with injected callbacks) and computing evaluation metrics."""

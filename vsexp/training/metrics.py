@@ -1,0 +1,47 @@
+"""Evaluation metrics: accuracy, balanced accuracy, macro and weighted P/R/F1, per class, confusion."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
+    """Every metric a run logs, from true class indices and predicted probabilities.
+
+    Args:
+        y_true: [n] class indices into ``class_names``.
+        probabilities: [n, num_classes].
+
+    Returns:
+        ``scalars`` (flat name -> float), ``per_class`` ({class: {precision, recall, f1, support}}),
+        ``confusion`` [k, k] counts (rows true, columns predicted), ``confusion_normalised`` (rows sum
+        to 1), ``report`` (scikit-learn's text classification report).
+    """
+    labels = np.arange(len(class_names))
+    y_pred = probabilities.argmax(axis=1)
+    scalars = {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred) if len(np.unique(y_true)) > 1 else float("nan"),
+    }
+    for average in ("macro", "weighted"):
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=average, zero_division=0)
+        scalars.update({f"{average}_precision": precision, f"{average}_recall": recall, f"{average}_f1": f1})
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0)
+    per_class = {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                 for name, p, r, f, s in zip(class_names, precision, recall, f1, support)}
+    confusion = skm.confusion_matrix(y_true, y_pred, labels=labels)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normalised = np.nan_to_num(confusion / confusion.sum(axis=1, keepdims=True))
+    report = skm.classification_report(y_true, y_pred, labels=labels, target_names=class_names, digits=3, zero_division=0)
+    return {"scalars": {k: float(v) for k, v in scalars.items()}, "per_class": per_class, "confusion": confusion,
+            "confusion_normalised": normalised, "report": report}
+
+
+def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
+    """n / (k * n_c) from the training labels (the paper weights classes by their counts)."""
+    counts = np.bincount(labels, minlength=num_classes).astype(float)
+    weights = len(labels) / (num_classes * np.maximum(counts, 1))
+    return {i: float(w) for i, w in enumerate(weights)}
