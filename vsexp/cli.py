@@ -116,6 +116,43 @@ def cmd_main(args) -> dict:
     return summary
 
 
+def cmd_promote(args) -> dict:
+    from vsexp.pipelines.promote import promote
+
+    return promote(args.name, metric=args.metric, min_improvement=args.min_improvement, source=args.data or None,
+                   force=args.force, reason=args.reason)
+
+
+def cmd_predict(args) -> dict:
+    from vsexp.pipelines.outputs import predict
+
+    return predict(args.model_uri, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
+                   min_points=args.min_points)
+
+
+def cmd_report(args) -> dict:
+    from vsexp.pipelines.outputs import report
+
+    return report(args.output, [e for e in args.experiments.split(",") if e] or None)
+
+
+def _positive(text: str) -> int:
+    value = _integer(text)
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got '{text}'")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vsexp", description="Variable-star light-curve classification experiments")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -144,6 +181,30 @@ def build_parser() -> argparse.ArgumentParser:
     main_job = commands.add_parser("main", help="preprocess, train the three models, compare with the paper")
     _add_config_arguments(main_job)
     main_job.set_defaults(handler=cmd_main)
+
+    promote = commands.add_parser("promote", help="move the champion alias to the challenger if it wins")
+    promote.add_argument("--name", required=True, help="registered model, e.g. vsexp-crts-lstm")
+    promote.add_argument("--metric", default="macro_f1", help="macro_f1 (default), weighted_f1, accuracy, balanced_accuracy")
+    promote.add_argument("--min-improvement", type=_non_negative_float, default=0.0,
+                         help="the challenger must beat the champion by more than this")
+    promote.add_argument("--data", default="", help="score both on this source's test split (default: the challenger's data)")
+    promote.add_argument("--force", action="store_true", help="promote regardless of scores (recorded, needs --reason)")
+    promote.add_argument("--reason", default="", help="why a forced promotion was made")
+    promote.set_defaults(handler=cmd_promote)
+
+    predict = commands.add_parser("predict", help="classify a folder of light-curve files")
+    predict.add_argument("--model", dest="model_uri", required=True, help="models:/NAME@champion, runs:/ID/model, ...")
+    predict.add_argument("--input", required=True, help="folder of light-curve files (any supported format)")
+    predict.add_argument("--output", required=True, help="predictions file, .csv or .parquet")
+    predict.add_argument("--format", default="auto", help="auto (default), ogle, crts or generic")
+    predict.add_argument("--batch-size", type=_positive, default=2048)
+    predict.add_argument("--min-points", type=_positive, default=10)
+    predict.set_defaults(handler=cmd_predict)
+
+    report = commands.add_parser("report", help="write the comparison report from the tracking store")
+    report.add_argument("--output", default="reports/out", help="folder for report.md, report.html, figures")
+    report.add_argument("--experiments", default="", help="comma-separated experiment names (default: all)")
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

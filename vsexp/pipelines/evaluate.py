@@ -12,6 +12,7 @@ from vsexp.config import CLASS_ALIASES, DataConfig, from_flat
 from vsexp.dataset.build import build_dataset, iter_source
 from vsexp.errors import ConfigError, LightCurveError
 from vsexp.lightcurves.record import RejectionReport
+from vsexp.serving.batch import load_classifier
 from vsexp.tracking.evaluation import log_evaluation
 from vsexp.tracking.runs import log_dataset, start_run
 from vsexp.training.metrics import evaluate_predictions
@@ -19,15 +20,6 @@ from vsexp.training.metrics import evaluate_predictions
 log = logging.getLogger(__name__)
 
 EVALUATION_SPLITS = ("test", "validation", "train", "all")
-
-
-def load_classifier(model_uri: str):
-    """(the ``LightCurveClassifier``, the id of the run that logged it)."""
-    try:
-        loaded = mlflow.pyfunc.load_model(model_uri)
-    except mlflow.exceptions.MlflowException as error:
-        raise ConfigError(f"cannot load model '{model_uri}': {error.message}") from None
-    return loaded.unwrap_python_model(), loaded.metadata.run_id
 
 
 def training_data_config(run_id: str) -> DataConfig:
@@ -55,12 +47,14 @@ def _read_all(data: DataConfig, class_names: list[str]):
     return curves, names, report
 
 
-def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, log_run: bool = True) -> dict:
+def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, data: DataConfig | None = None,
+             log_run: bool = True) -> dict:
     """Score ``model_uri`` on ``split`` of its training dataset, or of ``source`` built the same way.
 
     Stars whose class the model does not know are counted and left out (``unknown_class``).
     ``split="all"`` reads every valid curve of the source without building a split (for external
-    data such as the real OGLE Cepheids).
+    data such as the real OGLE Cepheids). ``data`` replaces the model's own training data config
+    (promotion scores two models on one dataset this way).
 
     Returns:
         The flat metrics (``<split>_macro_f1``...), counts, and the run id when logged.
@@ -68,7 +62,7 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
     if split not in EVALUATION_SPLITS:
         raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
     classifier, trained_run = load_classifier(model_uri)
-    data = training_data_config(trained_run)
+    data = data or training_data_config(trained_run)
     if source:
         data = dataclasses.replace(data, source=source)
     if split == "all":

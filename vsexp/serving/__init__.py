@@ -1,0 +1,1 @@
+"""Batch prediction from files with a logged model (what `vsexp predict` runs)."""

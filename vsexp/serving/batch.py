@@ -1,0 +1,123 @@
+"""Batch prediction: a folder of light-curve files -> a CSV/Parquet of predictions and errors.
+
+Files are listed once, then read and classified in batches of ``batch_size`` (reading on a thread
+pool), so memory stays bounded for folders of any size. Every file gets exactly one row: its
+prediction (label, probability, number of points, one probability per class) or the reason it
+could not be used (``error``).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from vsexp.errors import ConfigError, LightCurveError
+from vsexp.lightcurves.readers import list_light_curve_files, read_file
+
+log = logging.getLogger(__name__)
+
+OUTPUT_SUFFIXES = (".csv", ".parquet")
+
+
+def load_classifier(model_uri: str):
+    """(the ``LightCurveClassifier`` behind a pyfunc model URI, the id of the run that logged it)."""
+    try:
+        loaded = mlflow.pyfunc.load_model(model_uri)
+    except mlflow.exceptions.MlflowException as error:
+        raise ConfigError(f"cannot load model '{model_uri}': {error.message}") from None
+    return loaded.unwrap_python_model(), loaded.metadata.run_id
+
+
+class _Writer:
+    """Appends DataFrames to a CSV or Parquet file (one schema, written incrementally)."""
+
+    def __init__(self, path: Path):
+        self.path, self.parquet, self.rows = path, None, 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.unlink()
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.path.suffix == ".csv":
+            frame.to_csv(self.path, mode="a", header=self.rows == 0, index=False)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(self.path, table.schema)
+            self.parquet.write_table(table.cast(self.parquet.schema))
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+
+
+def _read(path: Path, fmt: str, min_points: int):
+    try:
+        return read_file(path, fmt, min_points=min_points)
+    except LightCurveError as error:
+        return error
+
+
+def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_size: int = 2048,
+                   min_points: int = 10, threads: int = 4, classifier=None) -> dict:
+    """Classify every light-curve file below ``folder`` and write one row per file to ``output``.
+
+    Returns:
+        Counts: files, predicted, errors by reason, curves per second, the output path.
+    """
+    folder, output = Path(folder), Path(output)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder of light curves")
+    if output.suffix not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"output '{output}' must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    classifier = classifier or load_classifier(model_uri)[0]
+    files = list_light_curve_files(folder)
+    if not files:
+        raise ConfigError(f"{folder}: no light-curve files")
+    writer, errors = _Writer(output), collections.Counter()
+    columns = ["file", "id", "label", "probability", "n_points", *[f"prob_{c}" for c in classifier.class_names], "error"]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool, tqdm(total=len(files), desc="predicting", unit="curve", disable=None) as bar:
+        try:
+            for start in range(0, len(files), batch_size):
+                chunk = files[start:start + batch_size]
+                items = list(pool.map(lambda p: _read(p, fmt, min_points), chunk))
+                good = [(p, c) for p, c in zip(chunk, items) if not isinstance(c, LightCurveError)]
+                rows = []
+                if good:
+                    probabilities = classifier.predict_curves([c for _, c in good])
+                    frame = classifier.to_frame([c for _, c in good], probabilities)
+                    frame.insert(0, "id", [c.object_id for _, c in good])
+                    frame.insert(0, "file", [str(p) for p, _ in good])
+                    rows.append(frame)
+                bad = [(p, e) for p, e in zip(chunk, items) if isinstance(e, LightCurveError)]
+                if bad:
+                    errors.update(e.reason for _, e in bad)
+                    rows.append(pd.DataFrame({"file": [str(p) for p, _ in bad], "id": [p.name for p, _ in bad],
+                                              "error": [f"{e.reason}: {e}" for _, e in bad]}))
+                batch = pd.concat(rows, ignore_index=True).reindex(columns=columns)
+                batch["n_points"] = batch["n_points"].astype("Int64")
+                batch["error"] = batch["error"].astype("string")
+                batch["label"] = batch["label"].astype("string")
+                writer.write(batch)
+                bar.update(len(chunk))
+        finally:
+            writer.close()
+    seconds = time.perf_counter() - started
+    summary = {"output": str(output), "files": len(files), "predicted": len(files) - sum(errors.values()),
+               "errors": sum(errors.values()), "errors_by_reason": dict(errors),
+               "curves_per_s": round(len(files) / seconds, 1) if seconds > 0 else float("nan")}
+    log.info("predicted %d of %d files (%s errors) at %.0f curves/s", summary["predicted"], len(files),
+             summary["errors"], summary["curves_per_s"])
+    return summary
+
