@@ -136,6 +136,15 @@ def cmd_report(args) -> dict:
     return report(args.output, [e for e in args.experiments.split(",") if e] or None)
 
 
+def cmd_tune(args) -> dict:
+    from vsexp.pipelines.tune import tune
+
+    config = config_from_args(args)
+    return tune(config, backend=args.backend, study_name=args.study or None, storage=args.storage or None,
+                n_trials=args.n_trials, timeout=args.timeout, total_trials=args.total_trials, pruner=args.pruner,
+                retrain_best=not args.no_retrain, seed=config.fit.seed)
+
+
 def _positive(text: str) -> int:
     value = _integer(text)
     if value is None or value < 1:
@@ -181,6 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
     main_job = commands.add_parser("main", help="preprocess, train the three models, compare with the paper")
     _add_config_arguments(main_job)
     main_job.set_defaults(handler=cmd_main)
+
+    tune = commands.add_parser("tune", help="search filters, kernels and more (Optuna or Keras Tuner)")
+    _add_config_arguments(tune)
+    tune.add_argument("--model", default="lstm", help="lstm (default) or cnn")
+    tune.add_argument("--backend", default="optuna", help="optuna (default) or keras-tuner")
+    tune.add_argument("--study", default="", help="study name (default: <model>-<survey>-<preset>); re-using it resumes")
+    tune.add_argument("--storage", default="", help="journal:PATH (default under cache/optuna) or postgresql://USER@HOST/DB")
+    tune.add_argument("--n-trials", type=_integer, default=10, help="trials this worker runs (0: only summarise/refit)")
+    tune.add_argument("--timeout", type=_non_negative_float, default=None, help="seconds this worker searches at most")
+    tune.add_argument("--total-trials", type=_integer, default=None, help="stop when the study has this many finished trials")
+    tune.add_argument("--pruner", default="median", help="median (default), hyperband, none or threshold:X")
+    tune.add_argument("--no-retrain", action="store_true", help="skip refitting the best configuration (extra workers)")
+    tune.set_defaults(handler=cmd_tune)
 
     promote = commands.add_parser("promote", help="move the champion alias to the challenger if it wins")
     promote.add_argument("--name", required=True, help="registered model, e.g. vsexp-crts-lstm")

@@ -6,6 +6,7 @@ dataset (built or reused) -> representations (cached) -> fit -> evaluate on vali
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -40,14 +41,19 @@ def work_dir_for(config: TrainConfig, dataset_hash: str):
 
 
 def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
-          extra_tags: dict | None = None, entry_point: str | None = None) -> dict:
+          extra_tags: dict | None = None, entry_point: str | None = None, fit_splits=("train",),
+          evaluate_splits=("validation", "test"), use_active_run: bool = False) -> dict:
     """Train, evaluate, log and register one model; returns the summary printed as JSON.
 
     Args:
         config: the full configuration.
         register: register the logged model (``vsexp-<survey>-<model>``, alias ``challenger``).
         callbacks: extra Keras callbacks (e.g. an Optuna pruning callback).
-        nested: start a nested run under the active one (search trials).
+        nested: start a nested run under the active one.
+        fit_splits: ``("train",)``, or ``("train", "validation")`` for a final refit at fixed epochs
+            (no validation data then: no early stopping).
+        evaluate_splits: splits scored and logged; search trials leave out ``test``.
+        use_active_run: log into the already active run (a search trial's) instead of a new one.
     """
     name = config.model.name
     kind = INPUT_KIND[name]
@@ -57,28 +63,34 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
     classes = dataset.classes
     tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
             "vsexp.representation": kind, "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
-            **(extra_tags or {})}
-    with start_run(f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}",
-                   tags=tags, nested=nested) as run:
+            "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
+    if use_active_run:
+        mlflow.set_tags(tags)
+        context = contextlib.nullcontext(mlflow.active_run())
+    else:
+        context = start_run(f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}",
+                            tags=tags, nested=nested)
+    with context as run:
         log_config(config)
         log_dataset(dataset)
-        split_inputs = {split: (representations.inputs(kind, split), dataset.labels(split))
-                        for split in ("train", "validation", "test")}
+        splits = set(fit_splits) | set(evaluate_splits) | {"validation"}
+        split_inputs = {split: (representations.inputs(kind, split), dataset.labels(split)) for split in splits}
+        fit_inputs = tuple(np.concatenate([split_inputs[s][i] for s in fit_splits]) for i in (0, 1))
+        validation = None if "validation" in fit_splits else split_inputs["validation"]
         work_dir = work_dir_for(config, dataset.manifest["content_hash"])
         summary = {"run_id": run.info.run_id, "model": name, "survey": config.data.survey_name,
-                   "classes": classes, "train_stars": int(len(split_inputs["train"][1]))}
+                   "classes": classes, "train_stars": int(len(fit_inputs[1]))}
         if name == "baseline":
-            model = build_forest(config.model, seed=config.fit.seed).fit(*split_inputs["train"])
+            model = build_forest(config.model, seed=config.fit.seed).fit(*fit_inputs)
             predict = model.predict_proba
         else:
             from vsexp.training.fit import configure_precision, fit_keras
 
             summary["precision_policy"] = configure_precision(config.fit)
-            x_train = split_inputs["train"][0]
-            model = KERAS_BUILDERS[name](config.model, x_train.shape[1:], len(classes))
+            model = KERAS_BUILDERS[name](config.model, fit_inputs[0].shape[1:], len(classes))
             mlflow.log_param("model.parameters", model.count_params())
-            result = fit_keras(model, config.fit, split_inputs["train"], split_inputs["validation"], len(classes),
-                               work_dir=work_dir, callbacks=[MlflowEpochLogger(), *callbacks])
+            result = fit_keras(model, config.fit, fit_inputs, validation, len(classes), work_dir=work_dir,
+                               callbacks=[MlflowEpochLogger(), *callbacks])
             log_history(result.history)
             summary.update(epochs_run=result.epochs_run, best_epoch=result.best_epoch + 1,
                            seconds_per_epoch=round(result.seconds_per_epoch, 2))
@@ -86,19 +98,22 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
                                 "seconds_per_epoch": result.seconds_per_epoch})
             predict = lambda inputs: model.predict(inputs, batch_size=512, verbose=0)  # noqa: E731
         metrics = {}
-        for split in ("validation", "test"):
+        for split in evaluate_splits:
             inputs, labels = split_inputs[split]
             evaluation = evaluate_predictions(labels, np.asarray(predict(inputs)), classes)
             metrics.update(log_evaluation(evaluation, classes, split))
-        info = log_classifier(model, input_kind=kind, transform=representations.transform, class_names=classes,
-                              work_dir=work_dir / "export")
         summary.update({k: round(metrics[k], 4) for k in HEADLINE if k in metrics})
-        summary["per_class_f1"] = {c: round(metrics[f"test_f1_{c}"], 4) for c in classes}
+        if "test" in evaluate_splits:
+            summary["per_class_f1"] = {c: round(metrics[f"test_f1_{c}"], 4) for c in classes}
+        if register or not use_active_run:
+            info = log_classifier(model, input_kind=kind, transform=representations.transform, class_names=classes,
+                                  work_dir=work_dir / "export")
         if register:
             model_name = registered_name(config.data.survey_name, name)
             version = register_challenger(info.model_uri, model_name, {
-                "test_macro_f1": f"{metrics['test_macro_f1']:.4f}", "dataset": dataset.manifest["name"],
-                "dataset_hash": dataset.manifest["content_hash"], "run_id": run.info.run_id})
+                "test_macro_f1": f"{metrics.get('test_macro_f1', float('nan')):.4f}", "dataset": dataset.manifest["name"],
+                "dataset_hash": dataset.manifest["content_hash"], "run_id": run.info.run_id,
+                "fit_splits": "+".join(fit_splits)})
             summary.update(registered_model=model_name, version=version, model_uri=f"models:/{model_name}@challenger")
         summary["wall_seconds"] = round(time.perf_counter() - started, 1)
         mlflow.log_metric("wall_seconds", summary["wall_seconds"])

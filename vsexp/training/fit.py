@@ -53,12 +53,13 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.ndarray],
-              validation: tuple[np.ndarray, np.ndarray], num_classes: int, *, work_dir: Path,
+              validation: tuple[np.ndarray, np.ndarray] | None, num_classes: int, *, work_dir: Path,
               callbacks: list[keras.callbacks.Callback] = ()) -> FitResult:
     """Compile and fit ``model``; returns it with the best validation weights restored.
 
     Args:
-        train, validation: (inputs [n, ...], class indices [n]).
+        train, validation: (inputs [n, ...], class indices [n]). Without validation data (a final
+            refit on train + validation) the model trains for exactly ``fit.epochs`` epochs.
         work_dir: holds the best checkpoint and the BackupAndRestore state; re-running with the
             same folder after an interruption resumes at the last finished epoch.
         callbacks: extra callbacks (e.g. MLflow logging, Optuna pruning).
@@ -70,26 +71,25 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
         metrics=["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")],
     )
     train_data = make_dataset(*train, num_classes=num_classes, batch_size=fit.batch_size, shuffle=True, seed=fit.seed)
-    validation_data = make_dataset(*validation, num_classes=num_classes, batch_size=max(fit.batch_size, 256))
+    validation_data = None if validation is None else make_dataset(
+        *validation, num_classes=num_classes, batch_size=max(fit.batch_size, 256))
     work_dir.mkdir(parents=True, exist_ok=True)
     best_path = work_dir / "best.weights.h5"
     mode = MONITOR_MODE[fit.monitor]
     timer = EpochTimer()
-    all_callbacks = [
-        keras.callbacks.BackupAndRestore(str(work_dir / "backup"), delete_checkpoint=False),
-        keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode, save_best_only=True,
-                                        save_weights_only=True),
-        timer,
-        *callbacks,
-    ]
-    if fit.patience > 0:
-        all_callbacks.insert(1, keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience))
+    all_callbacks = [keras.callbacks.BackupAndRestore(str(work_dir / "backup")), timer, *callbacks]
+    if validation is not None:
+        all_callbacks.insert(1, keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode,
+                                                                save_best_only=True, save_weights_only=True))
+        if fit.patience > 0:
+            all_callbacks.insert(1, keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience))
     class_weight = balanced_class_weights(train[1], num_classes) if fit.class_weights == "balanced" else None
     history = model.fit(train_data, validation_data=validation_data, epochs=fit.epochs, class_weight=class_weight,
                         callbacks=all_callbacks, verbose=2)
-    if best_path.exists():
+    if validation is not None and best_path.exists():
         model.load_weights(str(best_path))
+    epochs_run = len(history.history.get("loss", []))
     values = history.history.get(fit.monitor, [])
-    best_epoch = int(np.argmax(values) if mode == "max" else np.argmin(values)) if values else 0
-    return FitResult(model, {k: [float(v) for v in vs] for k, vs in history.history.items()}, len(values),
+    best_epoch = int(np.argmax(values) if mode == "max" else np.argmin(values)) if values else epochs_run - 1
+    return FitResult(model, {k: [float(v) for v in vs] for k, vs in history.history.items()}, epochs_run,
                      best_epoch, float(np.mean(timer.seconds)) if timer.seconds else 0.0)

@@ -1,0 +1,109 @@
+"""Hyperparameter search on tiny data: nested runs, best trial, pruning, resume, workers, PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import mlflow
+import optuna
+import pytest
+
+from vsexp.config import with_overrides
+from vsexp.pipelines.tune import tune
+from vsexp.presets import load_preset
+
+TINY = with_overrides(load_preset("tiny", "lstm"), {"fit.epochs": 2})
+
+
+def _children(parent_run_id: str):
+    return mlflow.search_runs(search_all_experiments=True, output_format="list",
+                              filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
+
+
+def test_optuna_study_nested_runs_best_tag_pruned_trial_and_resume(tmp_path):
+    storage = f"journal:{tmp_path / 'study.journal'}"
+    first = tune(TINY, study_name="resume", storage=storage, n_trials=2, pruner="none", retrain_best=False)
+    assert first["trials"] == {"COMPLETE": 2}
+    trials = [r for r in _children(first["run_id"]) if r.data.tags.get("vsexp.entry_point") == "tune_trial"]
+    assert len(trials) == 2 and all("val_macro_f1" in r.data.metrics for r in trials)
+    assert all("test_macro_f1" not in r.data.metrics for r in trials)  # the search never sees the test split
+    best = mlflow.get_run(first["best_run_id"])
+    assert best.data.tags["optuna.best"] == "true"
+
+    second = tune(TINY, study_name="resume", storage=storage, n_trials=1, pruner="threshold:1.01")
+    assert second["trials"] == {"COMPLETE": 2, "PRUNED": 1}  # resumed: a third trial, not a restart
+    pruned = [r for r in _children(second["run_id"]) if r.data.tags.get("vsexp.trial_state") == "PRUNED"]
+    assert len(pruned) == 1 and pruned[0].info.status == "KILLED"
+    final = mlflow.get_run(second["final"]["run_id"])
+    assert final.data.tags["vsexp.study"] == "resume" and "test_macro_f1" in final.data.metrics
+    assert final.data.tags["vsexp.fit_splits"] == "train+validation"
+    assert second["final"]["registered_model"] == "vsexp-synthetic-ogle-lstm"
+
+
+def test_keras_tuner_backend_logs_trials_the_same_way():
+    summary = tune(TINY, backend="keras-tuner", study_name=f"kt-{uuid.uuid4().hex[:6]}", n_trials=2,
+                   retrain_best=False)
+    trials = [r for r in _children(summary["run_id"]) if r.data.tags.get("vsexp.entry_point") == "tune_trial"]
+    assert len(trials) == 2 and {r.data.tags["vsexp.backend"] for r in trials} == {"keras-tuner"}
+    assert sum(r.data.tags.get("keras_tuner.best") == "true" for r in trials) == 1
+    assert summary["best_value"] == pytest.approx(max(r.data.metrics["validation_macro_f1"] for r in trials), abs=1e-4)
+
+
+def _workers(storage: str, study: str, count: int, trials_each: int, cwd) -> list[subprocess.Popen]:
+    mlflow.set_experiment("vsexp")  # create the tracking store before the workers race to create it
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    command = [sys.executable, "-m", "vsexp.cli", "tune", "--preset", "tiny", "--epochs", "1", "--study", study,
+               "--storage", storage, "--n-trials", str(trials_each), "--no-retrain", "--pruner", "none"]
+    return [subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for _ in range(count)]
+
+
+def _assert_every_trial_once(storage_for_optuna, study_name: str, expected: int):
+    study = optuna.load_study(study_name=study_name, storage=storage_for_optuna)
+    numbers = [t.number for t in study.trials]
+    assert sorted(numbers) == list(range(expected))
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list",
+                              filter_string=f"tags.`vsexp.study` = '{study_name}' and tags.`vsexp.entry_point` = 'tune_trial'")
+    assert sorted(int(r.data.tags["vsexp.trial"]) for r in runs) == list(range(expected))
+
+
+def test_two_workers_share_one_journal_study(tmp_path, isolated_workspace):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = tmp_path / "shared.journal"
+    workers = _workers(f"journal:{path}", "shared-journal", 2, 2, isolated_workspace)
+    for worker in workers:
+        assert worker.wait(timeout=900) == 0, worker.stderr.read()[-2000:]
+    _assert_every_trial_once(JournalStorage(JournalFileBackend(str(path))), "shared-journal", 4)
+
+
+POSTGRES_URL = os.environ.get("VSEXP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_or_skip():
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    try:
+        with sqlalchemy.create_engine(POSTGRES_URL).connect():
+            pass
+    except Exception as error:  # any driver or connection failure means no server to test against
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} ({type(error).__name__}); set VSEXP_TEST_POSTGRES")
+
+
+@pytest.mark.postgres
+def test_two_workers_share_one_postgres_study(isolated_workspace):
+    _postgres_or_skip()
+    name = f"pg-{uuid.uuid4().hex[:8]}"
+    try:
+        workers = _workers(POSTGRES_URL, name, 2, 2, isolated_workspace)
+        for worker in workers:
+            assert worker.wait(timeout=900) == 0, worker.stderr.read()[-2000:]
+        _assert_every_trial_once(POSTGRES_URL, name, 4)
+    finally:
+        try:
+            optuna.delete_study(study_name=name, storage=POSTGRES_URL)
+        except KeyError:
+            pass

@@ -1,0 +1,38 @@
+"""Search spaces and storages: parsing, per-layer expansion, configs, refusals."""
+
+import optuna
+import pytest
+
+from vsexp.errors import ConfigError
+from vsexp.presets import load_preset
+from vsexp.tuning.optuna_search import make_pruner, make_storage
+from vsexp.tuning.space import config_from_params, load_space, suggest_optuna
+
+
+def test_lstm_space_searches_filters_and_kernels_per_layer():
+    names = [d.name for d in load_space("lstm")]
+    assert names[:8] == [f"model.filters_{i}" for i in range(1, 5)] + [f"model.kernels_{i}" for i in range(1, 5)]
+    assert "fit.learning_rate" in names and "model.dropout_rate" in names
+
+
+def test_trial_params_become_a_config():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    params = suggest_optuna(trial, load_space("cnn"))
+    config = config_from_params(load_preset("tiny", "cnn"), params)
+    assert config.model.filters == tuple(params[f"model.filters_{i}"] for i in (1, 2, 3))
+    assert config.model.kernels == tuple(params[f"model.kernels_{i}"] for i in (1, 2, 3))
+    assert config.fit.learning_rate == pytest.approx(params["fit.learning_rate"])
+    assert config.fit.batch_size == params["fit.batch_size"]
+
+
+@pytest.mark.parametrize("spec", ["postgres:/x", "http://host/db", "db.sqlite", "redis://localhost"])
+def test_malformed_storage_refused_with_allowed_forms(spec, tmp_path):
+    with pytest.raises(ConfigError, match="journal:PATH"):
+        make_storage(spec, tmp_path / "default.journal")
+
+
+def test_pruner_names():
+    assert isinstance(make_pruner("threshold:0.5"), optuna.pruners.ThresholdPruner)
+    with pytest.raises(ConfigError, match="allowed: median, hyperband, none, threshold:NUMBER"):
+        make_pruner("sometimes")
