@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for model, text in (("lstm", "the paper's 1D CNN-LSTM on padded sequences"),
                         ("cnn", "Mahabal et al.'s 2D CNN on dm-dt maps"),
-                        ("baseline", "a random forest on light-curve features")):
+                        ("baseline", "a random forest on light-curve features"),
+                        ("multi", "a multi-input network (model.branches: folded, features, dmdt, sequence)")):
         command = commands.add_parser(f"train_{model}", help=f"train, evaluate and register {text}")
         _add_config_arguments(command)
         command.add_argument("--no-register", action="store_true", help="log the model but do not register it")

@@ -22,21 +22,24 @@ import keras
 from keras import layers
 
 from vsexp.config import Cnn2dConfig
+from vsexp.models.cnn_lstm import dense_head
+
+
+def cnn2d_trunk(inputs, config: Cnn2dConfig, prefix: str = ""):
+    """Scaling, convolutions, pooling and dropout on a uint8 [dm, dt] map; returns flat features."""
+    input_shape = tuple(inputs.shape[1:])
+    x = layers.Rescaling(1.0 / 255.0, name=f"{prefix}scale")(inputs)
+    x = layers.Reshape((*input_shape, 1), name=f"{prefix}channel")(x)
+    for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
+        x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"{prefix}conv{index}")(x)
+        if index in config.pool_after and min(x.shape[1], x.shape[2]) >= 2:
+            x = layers.MaxPooling2D(2, name=f"{prefix}pool{index}")(x)
+            x = layers.Dropout(config.dropout_rate, name=f"{prefix}conv_dropout{index}")(x)
+    return layers.Flatten(name=f"{prefix}flatten")(x)
 
 
 def build_cnn2d(config: Cnn2dConfig, input_shape: tuple[int, int], num_classes: int) -> keras.Model:
     """Build the 2D CNN for dm-dt images of shape [dm_bins, dt_bins]."""
     inputs = keras.Input(shape=input_shape, name="dmdt")
-    x = layers.Rescaling(1.0 / 255.0, name="scale")(inputs)
-    x = layers.Reshape((*input_shape, 1), name="channel")(x)
-    for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
-        x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"conv{index}")(x)
-        if index in config.pool_after and min(x.shape[1], x.shape[2]) >= 2:
-            x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
-            x = layers.Dropout(config.dropout_rate, name=f"conv_dropout{index}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    for index, units in enumerate(config.dense_units, start=1):
-        x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
-        x = layers.Dropout(config.dropout_rate, name=f"dropout{index}")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    outputs = dense_head(cnn2d_trunk(inputs, config), config.dense_units, config.dropout_rate, num_classes)
     return keras.Model(inputs, outputs, name="cnn2d")

@@ -21,19 +21,27 @@ from keras import layers
 from vsexp.config import CnnLstmConfig
 
 
+def cnn_lstm_trunk(x, config: CnnLstmConfig, prefix: str = ""):
+    """Conv1D/pooling then LSTM layers; returns the flattened features (before the dense head)."""
+    for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
+        x = layers.Conv1D(filters, kernel, padding="same", activation="relu", name=f"{prefix}conv{index}")(x)
+        if index in config.pool_after:
+            x = layers.MaxPooling1D(2, name=f"{prefix}pool{index}")(x)
+    for index, units in enumerate(config.lstm_units, start=1):
+        x = layers.LSTM(units, return_sequences=True, name=f"{prefix}lstm{index}")(x)
+    return layers.Flatten(name=f"{prefix}flatten")(x)
+
+
+def dense_head(x, dense_units, dropout_rate: float, num_classes: int):
+    """Dense + dropout layers, then a float32 softmax (float32 also under mixed precision)."""
+    for index, units in enumerate(dense_units, start=1):
+        x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
+        x = layers.Dropout(dropout_rate, name=f"dropout{index}")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+
+
 def build_cnn_lstm(config: CnnLstmConfig, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     """Build the CNN-LSTM for inputs of shape [length, channels]."""
     inputs = keras.Input(shape=input_shape, name="sequence")
-    x = inputs
-    for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
-        x = layers.Conv1D(filters, kernel, padding="same", activation="relu", name=f"conv{index}")(x)
-        if index in config.pool_after:
-            x = layers.MaxPooling1D(2, name=f"pool{index}")(x)
-    for index, units in enumerate(config.lstm_units, start=1):
-        x = layers.LSTM(units, return_sequences=True, name=f"lstm{index}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    for index, units in enumerate(config.dense_units, start=1):
-        x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
-        x = layers.Dropout(config.dropout_rate, name=f"dropout{index}")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    outputs = dense_head(cnn_lstm_trunk(inputs, config), config.dense_units, config.dropout_rate, num_classes)
     return keras.Model(inputs, outputs, name="cnn_lstm")

@@ -7,7 +7,7 @@ from pathlib import Path
 import mlflow
 
 from vsexp.reports.report import build_report
-from vsexp.serving.batch import predict_folder
+from vsexp.serving.batch import check_arguments, load_classifier, predict_folder
 from vsexp.tracking.runs import start_run
 
 MAX_LOGGED_BYTES = 50 * 2**20
@@ -16,10 +16,13 @@ MAX_LOGGED_BYTES = 50 * 2**20
 def predict(model_uri: str, folder: str, output: str, *, fmt: str = "auto", batch_size: int = 2048,
             min_points: int = 10) -> dict:
     """Classify a folder of files; the output file is logged as an artifact when small enough."""
+    check_arguments(folder, output)
+    classifier, _ = load_classifier(model_uri)
     with start_run("predict", entry_point="predict", tags={"vsexp.model_uri": model_uri}) as run:
         mlflow.log_params({"model_uri": model_uri, "folder": folder, "output": output, "format": fmt,
                            "min_points": min_points})
-        summary = predict_folder(model_uri, folder, output, fmt=fmt, batch_size=batch_size, min_points=min_points)
+        summary = predict_folder(model_uri, folder, output, fmt=fmt, batch_size=batch_size, min_points=min_points,
+                                 classifier=classifier)
         mlflow.log_metrics({"files": summary["files"], "predicted": summary["predicted"], "errors": summary["errors"],
                             "curves_per_s": summary["curves_per_s"],
                             **{f"errors_{k}": v for k, v in summary["errors_by_reason"].items()}})

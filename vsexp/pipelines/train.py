@@ -18,7 +18,7 @@ import numpy as np
 
 from vsexp.config import TrainConfig, to_flat
 from vsexp.dataset.build import build_dataset, cache_root
-from vsexp.models import FAMILY, INPUT_KIND, KERAS_BUILDERS, build_forest
+from vsexp.models import FAMILY, KERAS_BUILDERS, build_forest, input_kind, input_shape
 from vsexp.representations.cache import build_representations
 from vsexp.tracking.callbacks import MlflowEpochLogger
 from vsexp.tracking.evaluation import log_evaluation, log_history
@@ -40,6 +40,26 @@ def work_dir_for(config: TrainConfig, dataset_hash: str):
     return cache_root() / "runs" / key
 
 
+def _concatenate(parts):
+    """Concatenate arrays, or dicts of arrays key by key (multi-input models)."""
+    if isinstance(parts[0], dict):
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return np.concatenate(parts)
+
+
+def _interrupted_run(work_dir) -> str | None:
+    """The run an interrupted attempt at this same work left unfinished, if any."""
+    record = work_dir / "run.json"
+    if not record.exists():
+        return None
+    run_id = json.loads(record.read_text())["run_id"]
+    try:
+        status = mlflow.get_run(run_id).info.status
+    except mlflow.exceptions.MlflowException:
+        return None
+    return run_id if status in ("RUNNING", "FAILED", "KILLED") else None
+
+
 def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
           extra_tags: dict | None = None, entry_point: str | None = None, fit_splits=("train",),
           evaluate_splits=("validation", "test"), use_active_run: bool = False) -> dict:
@@ -56,28 +76,31 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         use_active_run: log into the already active run (a search trial's) instead of a new one.
     """
     name = config.model.name
-    kind = INPUT_KIND[name]
+    kind = input_kind(config.model)
     started = time.perf_counter()
     dataset = build_dataset(config.data)
     representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
     classes = dataset.classes
     tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
-            "vsexp.representation": kind, "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
+            "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind), "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
             "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
+    work_dir = work_dir_for(config, dataset.manifest["content_hash"])
     if use_active_run:
         mlflow.set_tags(tags)
         context = contextlib.nullcontext(mlflow.active_run())
     else:
         context = start_run(f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}",
-                            tags=tags, nested=nested)
+                            tags=tags, nested=nested, resume_run_id=_interrupted_run(work_dir))
     with context as run:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        (work_dir / "run.json").write_text(json.dumps({"run_id": run.info.run_id}))
         log_config(config)
         log_dataset(dataset)
         splits = set(fit_splits) | set(evaluate_splits) | {"validation"}
         split_inputs = {split: (representations.inputs(kind, split), dataset.labels(split)) for split in splits}
-        fit_inputs = tuple(np.concatenate([split_inputs[s][i] for s in fit_splits]) for i in (0, 1))
+        fit_inputs = (_concatenate([split_inputs[s][0] for s in fit_splits]),
+                      np.concatenate([split_inputs[s][1] for s in fit_splits]))
         validation = None if "validation" in fit_splits else split_inputs["validation"]
-        work_dir = work_dir_for(config, dataset.manifest["content_hash"])
         summary = {"run_id": run.info.run_id, "model": name, "survey": config.data.survey_name,
                    "classes": classes, "train_stars": int(len(fit_inputs[1]))}
         if name == "baseline":
@@ -87,7 +110,7 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
             from vsexp.training.fit import configure_precision, fit_keras
 
             summary["precision_policy"] = configure_precision(config.fit)
-            model = KERAS_BUILDERS[name](config.model, fit_inputs[0].shape[1:], len(classes))
+            model = KERAS_BUILDERS[name](config.model, input_shape(fit_inputs[0]), len(classes))
             mlflow.log_param("model.parameters", model.count_params())
             result = fit_keras(model, config.fit, fit_inputs, validation, len(classes), work_dir=work_dir,
                                callbacks=[MlflowEpochLogger(), *callbacks])

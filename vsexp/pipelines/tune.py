@@ -22,7 +22,8 @@ from vsexp.dataset.build import cache_root
 from vsexp.errors import ConfigError
 from vsexp.pipelines.train import train
 from vsexp.tracking.runs import start_run
-from vsexp.tuning.optuna_search import create_study, log_study_summary, make_storage, mark_worker, optimize
+from vsexp.tuning.optuna_search import (create_study, log_study_summary, make_pruner, make_storage, mark_worker,
+                                        optimize)
 from vsexp.tuning.space import config_from_params, load_space, suggest_optuna
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,18 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
         raise ConfigError(f"unknown search backend '{backend}' (allowed: {', '.join(BACKENDS)})")
     if n_trials is not None and n_trials < 0:
         raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
+    if pruner:
+        make_pruner(pruner)
     space = load_space(model)
     study_name = study_name or f"{model}-{base.data.survey_name}-{base.preset}"
+    optuna_storage = make_storage(storage, cache_root() / "optuna" / f"{study_name}.journal") if backend == "optuna" else None
     with start_run(f"tune-{study_name}", entry_point="tune",
                    tags={"vsexp.study": study_name, "vsexp.backend": backend, "vsexp.model": model,
                          "vsexp.survey": base.data.survey_name}) as run:
         mlflow.log_params({"backend": backend, "study": study_name, "n_trials": n_trials, "timeout": timeout,
                            "pruner": pruner, "storage": _redact(storage), "worker_pid": os.getpid()})
         if backend == "optuna":
-            summary, best_params, best_epochs = _optuna(base, space, study_name, storage, n_trials, timeout,
+            summary, best_params, best_epochs = _optuna(base, space, study_name, optuna_storage, n_trials, timeout,
                                                         total_trials, pruner, seed)
         else:
             summary, best_params, best_epochs = _keras_tuner(base, space, study_name, n_trials or 0, seed)
@@ -90,10 +94,9 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
     return summary
 
 
-def _optuna(base, space, study_name, storage_spec, n_trials, timeout, total_trials, pruner, seed):
+def _optuna(base, space, study_name, storage, n_trials, timeout, total_trials, pruner, seed):
     from optuna_integration import KerasPruningCallback
 
-    storage = make_storage(storage_spec, cache_root() / "optuna" / f"{study_name}.journal")
     study = create_study(study_name, storage, seed, pruner)
 
     def objective(trial: optuna.Trial) -> float:

@@ -24,7 +24,9 @@ from vsexp.representations import dmdt, sequences
 
 log = logging.getLogger(__name__)
 
-INPUT_KINDS = ("sequence", "dmdt", "features")
+INPUT_KINDS = ("sequence", "dmdt", "features", "folded", "features_scaled")
+FOLD_BINS = 64
+FEATURE_CLIP = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,11 +36,17 @@ class Transform:
     Attributes:
         sequence_config / sequence_stats: padded-sequence settings and training statistics.
         dmdt_bins: the dm-dt grid chosen on the training split.
+        fold_bins: phase bins of folded curves.
+        feature_center / feature_scale: training medians and interquartile ranges of the features
+            (set when a network takes the feature vector; None otherwise).
     """
 
     sequence_config: SequenceConfig
     sequence_stats: sequences.SequenceStats
     dmdt_bins: dmdt.DmdtBins
+    fold_bins: int = FOLD_BINS
+    feature_center: tuple[float, ...] | None = None
+    feature_scale: tuple[float, ...] | None = None
 
     def sequences(self, curves) -> np.ndarray:
         """[n, length, channels] float32 from [(times, mags, errors), ...]."""
@@ -48,29 +56,65 @@ class Transform:
         """[n, n_dm, n_dt] uint8 Mahabal-normalised images from [(times, mags, errors), ...]."""
         return dmdt.dmdt_images(curves, self.dmdt_bins, progress=progress)
 
-    def inputs(self, kind: str, curves) -> np.ndarray:
+    def scale_features(self, features: np.ndarray) -> np.ndarray:
+        """Robustly standardised features, NaN -> 0 (the median), clipped to +-10."""
+        if self.feature_center is None:
+            raise ValueError("this transform has no feature scaling (fit it with with_feature_scaling)")
+        scaled = (features - np.asarray(self.feature_center)) / np.asarray(self.feature_scale)
+        return np.clip(np.nan_to_num(scaled, nan=0.0), -FEATURE_CLIP, FEATURE_CLIP).astype(np.float32)
+
+    def with_feature_scaling(self, train_features: np.ndarray) -> "Transform":
+        center = np.nanmedian(train_features, axis=0)
+        spread = np.nanpercentile(train_features, 75, axis=0) - np.nanpercentile(train_features, 25, axis=0)
+        scale = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+        return dataclasses.replace(self, feature_center=tuple(np.nan_to_num(center).tolist()),
+                                   feature_scale=tuple(scale.tolist()))
+
+    def inputs(self, kind, curves):
+        """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves."""
+        if isinstance(kind, (tuple, list)):
+            features = self.inputs("features", curves) if {"features", "folded", "features_scaled"} & set(kind) else None
+            return {k: self._from(k, curves, features) for k in kind}
+        return self._from(kind, curves, None)
+
+    def _from(self, kind: str, curves, features):
         if kind == "sequence":
             return self.sequences(curves)
         if kind == "dmdt":
             return self.dmdt(curves)
-        if kind == "features":
-            from vsexp.representations.features import extract_features
+        if kind in ("features", "folded", "features_scaled"):
+            if features is None:
+                from vsexp.representations.features import extract_features
 
-            return extract_features(curves)
+                features = extract_features(curves)
+            if kind == "features":
+                return features
+            if kind == "features_scaled":
+                return self.scale_features(features)
+            from vsexp.representations.folded import folded_curves
+
+            return folded_curves(curves, features, self.fold_bins)
         raise ValueError(f"unknown input kind '{kind}' (allowed: {', '.join(INPUT_KINDS)})")
 
     def to_dict(self) -> dict:
         return {"sequence_config": dataclasses.asdict(self.sequence_config),
-                "sequence_stats": self.sequence_stats.to_dict(), "dmdt_bins": self.dmdt_bins.to_dict()}
+                "sequence_stats": self.sequence_stats.to_dict(), "dmdt_bins": self.dmdt_bins.to_dict(),
+                "fold_bins": self.fold_bins,
+                "feature_center": list(self.feature_center) if self.feature_center is not None else None,
+                "feature_scale": list(self.feature_scale) if self.feature_scale is not None else None}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Transform":
+        center, scale = data.get("feature_center"), data.get("feature_scale")
         return cls(SequenceConfig(**data["sequence_config"]), sequences.SequenceStats.from_dict(data["sequence_stats"]),
-                   dmdt.DmdtBins.from_dict(data["dmdt_bins"]))
+                   dmdt.DmdtBins.from_dict(data["dmdt_bins"]), data.get("fold_bins", FOLD_BINS),
+                   tuple(center) if center is not None else None, tuple(scale) if scale is not None else None)
 
     def key(self, kind: str) -> str:
-        part = {"sequence": {k: v for k, v in self.to_dict().items() if k != "dmdt_bins"},
-                "dmdt": self.to_dict()["dmdt_bins"], "features": {"version": 1}}[kind]
+        state = self.to_dict()
+        part = {"sequence": {k: state[k] for k in ("sequence_config", "sequence_stats")},
+                "dmdt": state["dmdt_bins"], "features": {"version": 1},
+                "folded": {"version": 1, "bins": self.fold_bins}}[kind]
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -100,6 +144,8 @@ class Representations:
 
     def array(self, kind: str) -> np.ndarray:
         """All stars' inputs of ``kind``, computed once and cached (memory-mapped when loaded)."""
+        if kind == "features_scaled":
+            return self.transform.scale_features(np.asarray(self.array("features")))
         path = self.folder / f"{kind}-{self.transform.key(kind)}.npy"
         if path.exists():
             return np.load(path, mmap_mode="r")
@@ -107,9 +153,13 @@ class Representations:
         with tqdm(total=len(curves), desc=f"{kind} inputs", unit="curve", disable=None) as progress:
             if kind == "dmdt":
                 values = self.transform.dmdt(curves, progress=progress)
+            elif kind == "folded":
+                from vsexp.representations.folded import folded_curves
+
+                values = folded_curves(curves, np.asarray(self.array("features")), self.transform.fold_bins)
             else:
                 values = self.transform.inputs(kind, curves)
-                progress.update(len(curves))
+            progress.update(len(curves))
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".partial.npy")
         np.save(temporary, values)
@@ -117,9 +167,17 @@ class Representations:
         log.info("cached %s inputs %s at %s", kind, values.shape, path)
         return values
 
-    def inputs(self, kind: str, split: str) -> np.ndarray:
+    def inputs(self, kind, split: str):
+        """Inputs of ``kind`` (a dict for a tuple of kinds) for the rows of ``split``."""
+        if isinstance(kind, (tuple, list)):
+            return {k: self.inputs(k, split) for k in kind}
         mask = (self.dataset.table["split"] == split).to_numpy()
         return np.asarray(self.array(kind)[mask])
+
+    def with_feature_scaling(self) -> "Representations":
+        """The same representations, the transform now scaling features with training statistics."""
+        train = self.inputs("features", "train")
+        return dataclasses.replace(self, transform=self.transform.with_feature_scaling(train))
 
     def describe(self) -> dict:
         return {"transform": self.transform.to_dict(), "folder": str(self.folder),
@@ -141,5 +199,9 @@ def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmd
         transform_path.write_text(json.dumps(transform.to_dict()))
     representations = Representations(dataset, transform, folder)
     for kind in kinds:
-        representations.array(kind)
+        for part in (kind if isinstance(kind, (tuple, list)) else (kind,)):
+            if part != "features_scaled":
+                representations.array(part)
+    if any("features_scaled" in (k if isinstance(k, (tuple, list)) else (k,)) for k in kinds):
+        representations = representations.with_feature_scaling()
     return representations

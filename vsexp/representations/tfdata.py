@@ -10,15 +10,21 @@ def make_dataset(inputs: np.ndarray, labels: np.ndarray | None, *, num_classes: 
                  shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
     """Batches of (inputs, one-hot labels), reshuffled every epoch when asked, prefetched.
 
+    ``inputs`` is an array [n, ...] or, for multi-input models, a dict of such arrays.
+
     The arrays become tensors once. What is shuffled and batched are row indices; each batch is
     then one ``gather`` per tensor, so a step costs a few ops instead of one per example, and an
     epoch has no Python loop.
     """
-    tensors = (tf.constant(inputs),) if labels is None else (
-        tf.constant(inputs), tf.constant(np.eye(num_classes, dtype=np.float32)[labels]))
-    indices = tf.data.Dataset.range(len(inputs))
+    features = {k: tf.constant(v) for k, v in inputs.items()} if isinstance(inputs, dict) else tf.constant(inputs)
+    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    targets = None if labels is None else tf.constant(np.eye(num_classes, dtype=np.float32)[labels])
+    indices = tf.data.Dataset.range(count)
     if shuffle:
-        indices = indices.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
-    gather = (lambda i: tf.gather(tensors[0], i)) if labels is None else (
-        lambda i: (tf.gather(tensors[0], i), tf.gather(tensors[1], i)))
+        indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+
+    def gather(i):
+        batch = tf.nest.map_structure(lambda tensor: tf.gather(tensor, i), features)
+        return batch if targets is None else (batch, tf.gather(targets, i))
+
     return indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -68,6 +68,16 @@ def _read(path: Path, fmt: str, min_points: int):
         return error
 
 
+def check_arguments(folder, output) -> tuple[Path, Path]:
+    """Refuse a missing input folder or an output of an unknown kind before any work."""
+    folder, output = Path(folder), Path(output)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder of light curves")
+    if output.suffix not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"output '{output}' must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    return folder, output
+
+
 def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_size: int = 2048,
                    min_points: int = 10, threads: int = 4, classifier=None) -> dict:
     """Classify every light-curve file below ``folder`` and write one row per file to ``output``.
@@ -75,11 +85,7 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
     Returns:
         Counts: files, predicted, errors by reason, curves per second, the output path.
     """
-    folder, output = Path(folder), Path(output)
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: not a folder of light curves")
-    if output.suffix not in OUTPUT_SUFFIXES:
-        raise ConfigError(f"output '{output}' must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    folder, output = check_arguments(folder, output)
     classifier = classifier or load_classifier(model_uri)[0]
     files = list_light_curve_files(folder)
     if not files:

@@ -41,12 +41,28 @@ def git_commit() -> str | None:
 
 
 @contextlib.contextmanager
-def start_run(run_name: str, *, entry_point: str, tags: dict | None = None, nested: bool = False):
-    """Start (or, inside ``mlflow run``, resume) a run tagged with the entry point and git commit."""
+def start_run(run_name: str, *, entry_point: str, tags: dict | None = None, nested: bool = False,
+              resume_run_id: str | None = None):
+    """Start (or, inside ``mlflow run``, resume) a run tagged with the entry point and git commit.
+
+    ``resume_run_id`` continues an interrupted run of the same work instead of starting a new one
+    (outside ``mlflow run``; inside it MLflow has made a new run, and the interrupted one is marked
+    KILLED with a tag naming its successor).
+    """
     all_tags = {"vsexp.entry_point": entry_point, **(tags or {})}
     commit = git_commit()
     if commit:
         all_tags["vsexp.git_commit"] = commit
+    if resume_run_id and not nested and mlflow.active_run() is None:
+        if not os.environ.get("MLFLOW_RUN_ID"):
+            log.info("resuming interrupted run %s", resume_run_id)
+            with mlflow.start_run(run_id=resume_run_id, log_system_metrics=True) as run:
+                mlflow.set_tag("vsexp.resumed", "true")
+                yield run
+            return
+        client = mlflow.MlflowClient()
+        client.set_tag(resume_run_id, "vsexp.superseded_by", os.environ["MLFLOW_RUN_ID"])
+        client.set_terminated(resume_run_id, "KILLED")
     if nested and mlflow.active_run() is not None:
         with mlflow.start_run(run_name=run_name, nested=True, tags=all_tags) as run:
             yield run

@@ -77,12 +77,15 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
     best_path = work_dir / "best.weights.h5"
     mode = MONITOR_MODE[fit.monitor]
     timer = EpochTimer()
-    all_callbacks = [keras.callbacks.BackupAndRestore(str(work_dir / "backup")), timer, *callbacks]
+    all_callbacks = [timer, *callbacks]
     if validation is not None:
-        all_callbacks.insert(1, keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode,
-                                                                save_best_only=True, save_weights_only=True))
+        all_callbacks.append(keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode,
+                                                             save_best_only=True, save_weights_only=True))
         if fit.patience > 0:
-            all_callbacks.insert(1, keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience))
+            all_callbacks.append(keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience))
+    # last: an epoch is backed up only after every other callback (logging, checkpoint) has seen it,
+    # so a kill between them repeats an epoch's log on resume rather than losing it
+    all_callbacks.append(keras.callbacks.BackupAndRestore(str(work_dir / "backup")))
     class_weight = balanced_class_weights(train[1], num_classes) if fit.class_weights == "balanced" else None
     history = model.fit(train_data, validation_data=validation_data, epochs=fit.epochs, class_weight=class_weight,
                         callbacks=all_callbacks, verbose=2)

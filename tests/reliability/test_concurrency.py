@@ -1,0 +1,45 @@
+"""Two promotions at once leave one consistent champion; documented servers bind loopback."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from mlflow import MlflowClient
+
+from vsexp.config import with_overrides
+from vsexp.pipelines.promote import promote
+from vsexp.pipelines.train import train
+from vsexp.presets import load_preset
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_two_simultaneous_promotions_agree(isolated_workspace):
+    base = with_overrides(load_preset("tiny", "baseline"), {"data.source": "synthetic-crts", "data.class_set": "crts"})
+    weak = train(with_overrides(base, {"model.min_samples_leaf": 500, "model.n_estimators": 3}))
+    name = weak["registered_model"]
+    assert promote(name)["decision"] == "first_champion"
+    good = train(with_overrides(base, {"model.n_estimators": 40}))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    workers = [subprocess.Popen([sys.executable, "-m", "vsexp.cli", "promote", "--name", name], cwd=isolated_workspace,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    decisions = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err[-2000:]
+        decisions.append(json.loads(out.strip().splitlines()[-1])["decision"])
+    assert set(decisions) <= {"challenger_wins", "already_champion"} and "challenger_wins" in decisions
+    client = MlflowClient()
+    assert client.get_model_version_by_alias(name, "champion").version == good["version"]
+    assert client.get_model_version_by_alias(name, "previous").version == weak["version"]
+
+
+def test_every_documented_server_binds_loopback():
+    text = (ROOT / "README.md").read_text() + (ROOT / ".github/workflows/gpu.yml").read_text()
+    commands = re.findall(r"mlflow (?:ui|server|models serve)[^\n`]*", text)
+    assert commands, "the README documents how to start the servers"
+    for command in commands:
+        assert "--host 127.0.0.1" in command, command

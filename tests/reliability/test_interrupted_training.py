@@ -1,0 +1,61 @@
+"""kill -9 in the middle of training: the same command resumes and finishes the same run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+
+EPOCHS = 8
+COMMAND = [sys.executable, "-m", "vsexp.cli", "train_lstm", "--preset", "tiny", "--epochs", str(EPOCHS),
+           "--set", "data.seed=11", "--set", "fit.seed=11"]
+NAME = "vsexp-synthetic-ogle-lstm"
+
+
+def _env(experiment):
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                MLFLOW_EXPERIMENT_NAME=experiment)
+
+
+def _epochs_logged(experiment) -> tuple[str | None, int]:
+    runs = mlflow.search_runs(experiment_names=[experiment], output_format="list")
+    if not runs:
+        return None, 0
+    run_id = runs[0].info.run_id
+    return run_id, len(MlflowClient().get_metric_history(run_id, "val_loss"))
+
+
+def test_killed_training_resumes_and_finishes_the_same_run(isolated_workspace):
+    experiment = "interrupted"
+    mlflow.set_experiment(experiment)
+    versions_before = len(MlflowClient().search_model_versions(f"name='{NAME}'"))
+    first = subprocess.Popen(COMMAND, cwd=isolated_workspace, env=_env(experiment), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    run_id, done = None, 0
+    while time.time() < deadline and done < 2 and first.poll() is None:
+        time.sleep(0.2)
+        run_id, done = _epochs_logged(experiment)
+    assert first.poll() is None, "training ended before it could be interrupted"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert MlflowClient().get_run(run_id).info.status == "RUNNING"  # half-logged until resumed
+
+    second = subprocess.run(COMMAND, cwd=isolated_workspace, env=_env(experiment), capture_output=True, text=True,
+                            timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    summary = json.loads(second.stdout.strip().splitlines()[-1])
+    assert summary["run_id"] == run_id
+    run = MlflowClient().get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["vsexp.resumed"] == "true"
+    steps = [m.step for m in MlflowClient().get_metric_history(run_id, "val_loss")]
+    assert sorted(set(steps)) == list(range(EPOCHS))  # every epoch logged, the resumed ones continue
+    assert summary["epochs_run"] < EPOCHS  # the re-run trained only what was left
+    assert len(mlflow.search_runs(experiment_names=[experiment], output_format="list")) == 1
+    versions = MlflowClient().search_model_versions(f"name='{NAME}'")
+    assert len(versions) == versions_before + 1 and sum(v.run_id == run_id for v in versions) == 1

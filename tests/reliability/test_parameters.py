@@ -1,0 +1,45 @@
+"""Every entry point refuses bad parameters before any work, saying what is allowed."""
+
+import pytest
+
+from vsexp.cli import main
+
+CASES = [
+    (["preprocess", "--source", "crts:/no/such/dir"], "does not exist"),
+    (["train_lstm", "--epochs", "-3"], "fit.epochs must be >= 1"),
+    (["train_cnn", "--set", "model.kernels=3,5"], "must be non-empty and of equal length"),
+    (["train_baseline", "--size", "enormous"], "allowed: tiny, small, medium, paper"),
+    (["train_lstm", "--preset", "nope"], "unknown preset 'nope'"),
+    (["train_lstm", "--set", "model.name=transformer"], "unknown model 'transformer'"),
+    (["evaluate", "--model", "models:/nothing@champion", "--split", "holdout"], "allowed: test, validation, train, all"),
+    (["evaluate", "--model", "models:/no-such-model@champion"], "cannot load model"),
+    (["promote", "--name", "x", "--metric", "auc"], "allowed: macro_f1"),
+    (["promote", "--name", "no-such-model"], "no 'challenger' version"),
+    (["predict", "--model", "models:/x@champion", "--input", "/no/such/folder", "--output", "p.csv"], "not a folder"),
+    (["predict", "--model", "models:/x@champion", "--input", ".", "--output", "p.xlsx"], "must end in .csv or .parquet"),
+    (["tune", "--model", "baseline"], "model must be lstm or cnn"),
+    (["tune", "--backend", "grid"], "allowed: optuna, keras-tuner"),
+    (["tune", "--storage", "postgres:/oops"], "malformed storage"),
+    (["tune", "--pruner", "sometimes"], "allowed: median, hyperband, none, threshold:NUMBER"),
+    (["tune", "--n-trials", "-1"], "n_trials must be >= 0"),
+]
+
+
+@pytest.mark.parametrize("argv, words", CASES, ids=[" ".join(c[0][:3]) for c in CASES])
+def test_bad_parameter_refused_before_any_work(argv, words, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("VSEXP_CACHE_DIR", str(tmp_path / "cache"))
+    import mlflow
+
+    runs_before = len(mlflow.search_runs(search_all_experiments=True, output_format="list"))
+    assert main(argv) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()  # no dataset was built
+    assert len(mlflow.search_runs(search_all_experiments=True, output_format="list")) == runs_before
+
+
+@pytest.mark.parametrize("argv", [["predict", "--model", "m", "--input", ".", "--output", "o.csv", "--batch-size", "0"],
+                                  ["promote", "--name", "x", "--min-improvement", "-0.1"]])
+def test_argument_types_refused_by_the_parser(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
