@@ -61,6 +61,9 @@ def _numeric_columns(frame: pd.DataFrame, columns: dict[str, str], path: Path) -
                 "missing_column",
                 f"no column '{column}' (has {', '.join(map(str, frame.columns)) or 'none'})",
             )
+        if pd.api.types.is_numeric_dtype(frame[column]):  # parsed as numbers already: the common case
+            arrays.append(frame[column].to_numpy(dtype=np.float64))
+            continue
         values = pd.to_numeric(frame[column], errors="coerce")
         spelled_nan = frame[column].astype(str).str.strip().str.lower().isin(("nan", "+nan", "-nan"))
         bad = int((values.isna() & frame[column].notna() & ~spelled_nan).sum())

@@ -1,7 +1,7 @@
 """Batch prediction: a folder of light-curve files -> a CSV/Parquet of predictions and errors.
 
-Files are listed once, then read and classified in batches of ``batch_size`` (reading on a thread
-pool), so memory stays bounded for folders of any size. Every file gets exactly one row: its
+Files are listed once, then read and classified in batches of ``batch_size`` (one batch is read
+while the previous one is classified), so memory stays bounded for folders of any size. Every file gets exactly one row: its
 prediction (label, probability, number of points, one probability per class) or the reason it
 could not be used (``error``).
 """
@@ -79,7 +79,7 @@ def check_arguments(folder, output) -> tuple[Path, Path]:
 
 
 def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_size: int = 2048,
-                   min_points: int = 10, threads: int = 4, classifier=None) -> dict:
+                   min_points: int = 10, classifier=None) -> dict:
     """Classify every light-curve file below ``folder`` and write one row per file to ``output``.
 
     Returns:
@@ -90,33 +90,42 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
     files = list_light_curve_files(folder)
     if not files:
         raise ConfigError(f"{folder}: no light-curve files")
+    classifier.use_batch_mode()
     writer, errors = _Writer(output), collections.Counter()
     columns = ["file", "id", "label", "probability", "n_points", *[f"prob_{c}" for c in classifier.class_names], "error"]
+
+    def classify(chunk, items) -> pd.DataFrame:
+        rows = []
+        good = [(p, c) for p, c in zip(chunk, items) if not isinstance(c, LightCurveError)]
+        if good:
+            frame = classifier.to_frame([c for _, c in good], classifier.predict_curves([c for _, c in good]))
+            frame.insert(0, "id", [c.object_id for _, c in good])
+            frame.insert(0, "file", [str(p) for p, _ in good])
+            rows.append(frame)
+        bad = [(p, e) for p, e in zip(chunk, items) if isinstance(e, LightCurveError)]
+        if bad:
+            errors.update(e.reason for _, e in bad)
+            rows.append(pd.DataFrame({"file": [str(p) for p, _ in bad], "id": [p.name for p, _ in bad],
+                                      "error": [f"{e.reason}: {e}" for _, e in bad]}))
+        batch = pd.concat(rows, ignore_index=True).reindex(columns=columns)
+        return batch.astype({"n_points": "Int64", "error": "string", "label": "string"})
+
     started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool, tqdm(total=len(files), desc="predicting", unit="curve", disable=None) as bar:
+    # reading is Python (one core, the GIL); inference runs in TensorFlow's threads without the GIL:
+    # batch k is classified in the background while batch k+1 is read
+    with ThreadPoolExecutor(1) as background, tqdm(total=len(files), desc="predicting", unit="curve",
+                                                  disable=None) as bar:
+        pending = None
         try:
             for start in range(0, len(files), batch_size):
                 chunk = files[start:start + batch_size]
-                items = list(pool.map(lambda p: _read(p, fmt, min_points), chunk))
-                good = [(p, c) for p, c in zip(chunk, items) if not isinstance(c, LightCurveError)]
-                rows = []
-                if good:
-                    probabilities = classifier.predict_curves([c for _, c in good])
-                    frame = classifier.to_frame([c for _, c in good], probabilities)
-                    frame.insert(0, "id", [c.object_id for _, c in good])
-                    frame.insert(0, "file", [str(p) for p, _ in good])
-                    rows.append(frame)
-                bad = [(p, e) for p, e in zip(chunk, items) if isinstance(e, LightCurveError)]
-                if bad:
-                    errors.update(e.reason for _, e in bad)
-                    rows.append(pd.DataFrame({"file": [str(p) for p, _ in bad], "id": [p.name for p, _ in bad],
-                                              "error": [f"{e.reason}: {e}" for _, e in bad]}))
-                batch = pd.concat(rows, ignore_index=True).reindex(columns=columns)
-                batch["n_points"] = batch["n_points"].astype("Int64")
-                batch["error"] = batch["error"].astype("string")
-                batch["label"] = batch["label"].astype("string")
-                writer.write(batch)
+                items = [_read(path, fmt, min_points) for path in chunk]
+                if pending is not None:
+                    writer.write(pending.result())
+                pending = background.submit(classify, chunk, items)
                 bar.update(len(chunk))
+            if pending is not None:
+                writer.write(pending.result())
         finally:
             writer.close()
     seconds = time.perf_counter() - started

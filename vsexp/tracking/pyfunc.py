@@ -81,16 +81,39 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         self.input_kind = meta["input_kind"]
         self.transform = Transform.from_dict(meta["transform"])
         model_path = context.artifacts["model"]
+        self.batch_size = None
         if model_path.endswith(".keras"):
             import keras
 
             self.model = keras.saving.load_model(model_path, compile=False)
-            self._predict = lambda inputs: self.model.predict(inputs, batch_size=512, verbose=0)
+            self._predict = self._predict_keras
         else:
             import joblib
 
             self.model = joblib.load(model_path)
             self._predict = self.model.predict_proba
+
+    def use_batch_mode(self, batch_size: int = 512) -> None:
+        """Bulk prediction: XLA-compiled inference on batches padded to one fixed size.
+
+        XLA compiles once per input shape, so padding every batch to ``batch_size`` rows keeps it to
+        one compilation; serving (many small requests of varying size) stays on the plain path.
+        """
+        if hasattr(self.model, "jit_compile"):
+            self.model.jit_compile = True
+            self.batch_size = batch_size
+
+    def _predict_keras(self, inputs):
+        if self.batch_size is None:
+            return self.model.predict(inputs, batch_size=512, verbose=0)
+        count = len(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
+        padded = -(-count // self.batch_size) * self.batch_size
+
+        def pad(array):
+            return np.concatenate([array, np.zeros((padded - count, *array.shape[1:]), array.dtype)])
+
+        inputs = {k: pad(v) for k, v in inputs.items()} if isinstance(inputs, dict) else pad(inputs)
+        return self.model.predict(inputs, batch_size=self.batch_size, verbose=0)[:count]
 
     def predict_curves(self, curves) -> np.ndarray:
         """[n, num_classes] probabilities for clean ``LightCurve`` objects."""
