@@ -145,6 +145,14 @@ def cmd_tune(args) -> dict:
                 retrain_best=not args.no_retrain, seed=config.fit.seed)
 
 
+def cmd_sparsity(args) -> dict:
+    from vsexp.pipelines.sparsity import sparsity
+
+    points = tuple(_positive(p) for p in args.points.split(",") if p)
+    modes = tuple(m for m in args.modes.split(",") if m)
+    return sparsity(args.model_uris, points=points, modes=modes, seed=args.seed, reference=args.reference or None)
+
+
 def _positive(text: str) -> int:
     value = _integer(text)
     if value is None or value < 1:
@@ -204,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--pruner", default="median", help="median (default), hyperband, none or threshold:X")
     tune.add_argument("--no-retrain", action="store_true", help="skip refitting the best configuration (extra workers)")
     tune.set_defaults(handler=cmd_tune)
+
+    sparse = commands.add_parser("sparsity", help="score models on test curves cut to fewer points")
+    sparse.add_argument("--model", dest="model_uris", action="append", default=[], help="a model URI (repeatable)")
+    sparse.add_argument("--points", default="20,40,60,100,200", help="points per curve, comma-separated")
+    sparse.add_argument("--modes", default="random,seasons", help="random and/or seasons")
+    sparse.add_argument("--seed", type=_integer, default=0)
+    sparse.add_argument("--reference", default="", help="the model to compare with (default: the first forest)")
+    sparse.set_defaults(handler=cmd_sparsity)
 
     promote = commands.add_parser("promote", help="move the champion alias to the challenger if it wins")
     promote.add_argument("--name", required=True, help="registered model, e.g. vsexp-crts-lstm")
