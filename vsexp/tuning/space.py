@@ -54,30 +54,35 @@ def load_space(model: str) -> list[Dimension]:
     return dimensions
 
 
-def suggest_optuna(trial, space: list[Dimension]) -> dict:
-    """Flat parameters for one Optuna trial."""
+def _suggest(space: list[Dimension], choice, integer, real) -> dict:
+    """Walk the space once; ``choice(name, options)``, ``integer``/``real(name, low, high, log)``
+    are the backend's own calls."""
     params = {}
     for dim in space:
         if dim.choices is not None:
-            params[dim.name] = trial.suggest_categorical(dim.name, list(dim.choices))
+            params[dim.name] = choice(dim.name, list(dim.choices))
         elif isinstance(dim.low, int) and isinstance(dim.high, int):
-            params[dim.name] = trial.suggest_int(dim.name, dim.low, dim.high, log=dim.log)
+            params[dim.name] = integer(dim.name, dim.low, dim.high, dim.log)
         else:
-            params[dim.name] = trial.suggest_float(dim.name, dim.low, dim.high, log=dim.log)
+            params[dim.name] = real(dim.name, dim.low, dim.high, dim.log)
     return params
+
+
+def suggest_optuna(trial, space: list[Dimension]) -> dict:
+    """Flat parameters for one Optuna trial."""
+    return _suggest(space, trial.suggest_categorical,
+                    lambda name, low, high, log: trial.suggest_int(name, low, high, log=log),
+                    lambda name, low, high, log: trial.suggest_float(name, low, high, log=log))
 
 
 def suggest_keras_tuner(hp, space: list[Dimension]) -> dict:
     """The same flat parameters from a Keras Tuner ``HyperParameters`` object."""
-    params = {}
-    for dim in space:
-        if dim.choices is not None:
-            params[dim.name] = hp.Choice(dim.name, list(dim.choices))
-        elif isinstance(dim.low, int) and isinstance(dim.high, int):
-            params[dim.name] = hp.Int(dim.name, dim.low, dim.high, sampling="log" if dim.log else "linear")
-        else:
-            params[dim.name] = hp.Float(dim.name, dim.low, dim.high, sampling="log" if dim.log else "linear")
-    return params
+    def sampling(log: bool) -> str:
+        return "log" if log else "linear"
+
+    return _suggest(space, hp.Choice,
+                    lambda name, low, high, log: hp.Int(name, low, high, sampling=sampling(log)),
+                    lambda name, low, high, log: hp.Float(name, low, high, sampling=sampling(log)))
 
 
 def config_from_params(base: TrainConfig, params: dict) -> TrainConfig:
