@@ -102,7 +102,9 @@ def cmd_train(args) -> dict:
 def cmd_evaluate(args) -> dict:
     from vsexp.pipelines.evaluate import evaluate
 
-    return evaluate(args.model_uri, args.data or None, args.split)
+    from vsexp.pipelines.evaluate import parse_class_map
+
+    return evaluate(args.model_uri, args.data or None, args.split, class_map=parse_class_map(args.class_map))
 
 
 def cmd_main(args) -> dict:
@@ -194,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
     evaluate.add_argument("--data", default="", help="a source to build like the training data (default: the training data)")
     evaluate.add_argument("--split", default="test", help="test (default), validation, train or all")
+    evaluate.add_argument("--class-map", default="", help="cross-survey transfer: DATA=MODEL classes, e.g. "
+                          "RRab=RRL,RRc=RRL,RRd=RRL,EW=ECLP,EA=ECLP")
     evaluate.set_defaults(handler=cmd_evaluate)
 
     main_job = commands.add_parser("main", help="preprocess, train the three models, compare with the paper")

@@ -53,3 +53,17 @@ def test_main_runs_three_models_then_reuses_them(capsys, monkeypatch):
     second = run_cli(capsys, "main", "--preset", "tiny", "--epochs", "1")
     assert all(s["reused"] for s in second["steps"])
     assert [s["run_id"] for s in second["steps"]] == [s["run_id"] for s in first["steps"]]
+
+
+def test_cross_survey_transfer_maps_classes(capsys, trained_baseline):
+    # the OGLE-like model on the CRTS-like survey's shared classes
+    summary = run_cli(capsys, "evaluate", "--model", trained_baseline["model_uri"], "--data", "synthetic-crts",
+                      "--class-map", "RRab=RRL,RRc=RRL,RRd=RRL,EW=ECLP,EA=ECLP")
+    assert set(summary["per_class_recall"]) == {"RRL", "ECLP", "LPV"}
+    assert summary["unknown_class"] > 0  # RS CVn stars have no OGLE class: counted, left out
+    assert 0 <= summary["test_macro_f1_present_classes"] <= 1
+
+
+def test_bad_class_map_refused(capsys):
+    assert main(["evaluate", "--model", "models:/x@champion", "--class-map", "RRab"]) == 2
+    assert "DATA_CLASS=MODEL_CLASS" in capsys.readouterr().err

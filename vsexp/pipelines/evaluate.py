@@ -29,7 +29,18 @@ def training_data_config(run_id: str) -> DataConfig:
     return from_flat(flat, DataConfig)
 
 
-def _read_all(data: DataConfig, class_names: list[str]):
+def parse_class_map(text: str) -> dict[str, str]:
+    """``"RRab=RRL,EW=ECLP"`` -> {"RRab": "RRL", "EW": "ECLP"} (data class -> model class)."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        source, sep, target = item.partition("=")
+        if not sep or not source or not target:
+            raise ConfigError(f"class map entries look like DATA_CLASS=MODEL_CLASS, got '{item}'")
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def _read_all(data: DataConfig, class_names: list[str], class_map: dict[str, str]):
     """Every valid curve of a source whose class the model knows, with a report of the rest."""
     report, curves, names = RejectionReport(), [], []
     for item in iter_source(data):
@@ -37,6 +48,7 @@ def _read_all(data: DataConfig, class_names: list[str]):
             report.reject(item)
             continue
         label = CLASS_ALIASES.get(item.label, item.label)
+        label = class_map.get(label, label)
         if label not in class_names:
             report.reject(LightCurveError(item.object_id, "unknown_class", f"class '{item.label}' unknown to the model"))
             continue
@@ -48,13 +60,15 @@ def _read_all(data: DataConfig, class_names: list[str]):
 
 
 def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, data: DataConfig | None = None,
-             log_run: bool = True) -> dict:
+             class_map: dict[str, str] | None = None, log_run: bool = True) -> dict:
     """Score ``model_uri`` on ``split`` of its training dataset, or of ``source`` built the same way.
 
     Stars whose class the model does not know are counted and left out (``unknown_class``).
     ``split="all"`` reads every valid curve of the source without building a split (for external
     data such as the real OGLE Cepheids). ``data`` replaces the model's own training data config
-    (promotion scores two models on one dataset this way).
+    (promotion scores two models on one dataset this way). ``class_map`` renames the data's classes
+    to the model's for cross-survey transfer (e.g. CRTS ``RRab`` -> OGLE ``RRL``); with it, the
+    data's class selection is lifted so that every mapped class is read.
 
     Returns:
         The flat metrics (``<split>_macro_f1``...), counts, and the run id when logged.
@@ -63,14 +77,17 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
         raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
     classifier, trained_run = load_classifier(model_uri)
     data = data or training_data_config(trained_run)
+    class_map = class_map or {}
     if source:
         data = dataclasses.replace(data, source=source)
+    if class_map:
+        data = dataclasses.replace(data, class_set="all")
     if split == "all":
-        curves, names, report = _read_all(data, classifier.class_names)
+        curves, names, report = _read_all(data, classifier.class_names, class_map)
         unknown, name = report.counts_by_reason().get("unknown_class", 0), data.source
     else:
         dataset = build_dataset(data)
-        table = dataset.split(split)
+        table = dataset.split(split).assign(label=lambda t: t["label"].replace(class_map))
         known = table["label"].isin(classifier.class_names)
         unknown, name, table = int((~known).sum()), dataset.manifest["name"], table[known]
         curves, names = dataset.curves_from(table), table["label"].tolist()
@@ -84,11 +101,13 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
     summary = {"model_uri": model_uri, "dataset": name, "split": split, "stars": len(curves),
                "unknown_class": unknown,
                **{f"{split}_{k}": round(v, 4) for k, v in result["scalars"].items() if np.isfinite(v)},
+               f"{split}_macro_f1_present_classes": round(float(np.mean([result["per_class"][c]["f1"] for c in present])), 4),
                "per_class_recall": {c: round(result["per_class"][c]["recall"], 4) for c in present}}
     if log_run:
         with start_run(f"evaluate-{split}", entry_point="evaluate",
                        tags={"vsexp.model_uri": model_uri, "vsexp.trained_run": trained_run, "vsexp.dataset": name}) as run:
-            mlflow.log_params({"model_uri": model_uri, "data.source": data.source, "split": split})
+            mlflow.log_params({"model_uri": model_uri, "data.source": data.source, "split": split,
+                               "class_map": ",".join(f"{k}={v}" for k, v in class_map.items())})
             if split != "all":
                 log_dataset(dataset, contexts=(split,))
             log_evaluation(result, classifier.class_names, split)
