@@ -1,8 +1,10 @@
 """Hyperparameter search on tiny data: nested runs, best trial, pruning, resume, workers, PostgreSQL."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -51,10 +53,10 @@ def test_keras_tuner_backend_logs_trials_the_same_way():
     assert summary["best_value"] == pytest.approx(max(r.data.metrics["validation_macro_f1"] for r in trials), abs=1e-4)
 
 
-def _workers(storage: str, study: str, count: int, trials_each: int, cwd) -> list[subprocess.Popen]:
+def _workers(storage: str, study: str, count: int, trials_each: int, cwd, epochs: int = 1) -> list[subprocess.Popen]:
     mlflow.set_experiment("vsexp")  # create the tracking store before the workers race to create it
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    command = [sys.executable, "-m", "vsexp.cli", "tune", "--preset", "tiny", "--epochs", "1", "--study", study,
+    command = [sys.executable, "-m", "vsexp.cli", "tune", "--preset", "tiny", "--epochs", str(epochs), "--study", study,
                "--storage", storage, "--n-trials", str(trials_each), "--no-retrain", "--pruner", "none"]
     return [subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             for _ in range(count)]
@@ -70,15 +72,41 @@ def _assert_every_trial_once(storage_for_optuna, study_name: str, expected: int)
     assert sorted(int(r.data.tags["vsexp.trial"]) for r in runs) == list(range(expected))
 
 
-def test_two_workers_share_one_journal_study(tmp_path, isolated_workspace):
+def _journal(path):
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def test_four_workers_share_one_journal_study(tmp_path, isolated_workspace):
     path = tmp_path / "shared.journal"
-    workers = _workers(f"journal:{path}", "shared-journal", 2, 2, isolated_workspace)
+    workers = _workers(f"journal:{path}", "shared-journal", 4, 1, isolated_workspace)
     for worker in workers:
         assert worker.wait(timeout=900) == 0, worker.stderr.read()[-2000:]
-    _assert_every_trial_once(JournalStorage(JournalFileBackend(str(path))), "shared-journal", 4)
+    _assert_every_trial_once(_journal(path), "shared-journal", 4)
+
+
+def test_worker_killed_mid_trial_is_marked_failed_and_the_study_goes_on(tmp_path, isolated_workspace):
+    path = tmp_path / "killed.journal"
+    [victim] = _workers(f"journal:{path}", "killed", 1, 1, isolated_workspace, epochs=200)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        time.sleep(0.5)
+        try:
+            trials = optuna.load_study(study_name="killed", storage=_journal(path)).trials
+        except KeyError:  # the study is not created yet
+            continue
+        if trials and trials[0].state == optuna.trial.TrialState.RUNNING and "worker" in trials[0].user_attrs:
+            break
+    else:
+        pytest.fail("the first worker never started its trial")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    [survivor] = _workers(f"journal:{path}", "killed", 1, 1, isolated_workspace)
+    assert survivor.wait(timeout=900) == 0, survivor.stderr.read()[-2000:]
+    states = [t.state for t in optuna.load_study(study_name="killed", storage=_journal(path)).trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
 
 
 POSTGRES_URL = os.environ.get("VSEXP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")

@@ -11,7 +11,7 @@ from pathlib import Path
 import mlflow
 from mlflow import MlflowClient
 
-EPOCHS = 8
+EPOCHS = 30  # long enough that the kill lands mid-training even on a fast machine
 COMMAND = [sys.executable, "-m", "vsexp.cli", "train_lstm", "--preset", "tiny", "--epochs", str(EPOCHS),
            "--set", "data.seed=11", "--set", "fit.seed=11"]
 NAME = "vsexp-synthetic-ogle-lstm"

@@ -100,7 +100,15 @@ def log_dataset(dataset, contexts=("train", "validation", "test")) -> None:
         ds = mlflow.data.from_pandas(frame, source=source, targets="label",
                                      name=f"{dataset.manifest['name']}:{context}",
                                      digest=dataset.manifest["content_hash"][:16])
-        mlflow.log_input(ds, context=context)
+        try:
+            mlflow.log_input(ds, context=context)
+        except mlflow.exceptions.MlflowException as error:
+            # concurrent workers logging the same dataset race in MLflow's check-then-insert; the
+            # other insert has landed by now, so a second try finds the row and links to it
+            if "UNIQUE constraint" not in str(error) and "duplicate key" not in str(error):
+                raise
+            log.info("dataset %s was being logged concurrently; linking to it", ds.name)
+            mlflow.log_input(ds, context=context)
 
 
 def find_finished_run(entry_point: str, params: dict, experiment_names=None) -> mlflow.entities.Run | None:
