@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = commands.add_parser("tune", help="search filters, kernels and more (Optuna or Keras Tuner)")
     _add_config_arguments(tune)
-    tune.add_argument("--model", default="lstm", help="lstm (default) or cnn")
+    tune.add_argument("--model", default="lstm", help="lstm (default), cnn or multi")
     tune.add_argument("--backend", default="optuna", help="optuna (default) or keras-tuner")
     tune.add_argument("--study", default="", help="study name (default: <model>-<survey>-<preset>); re-using it resumes")
     tune.add_argument("--storage", default="", help="journal:PATH (default under cache/optuna) or postgresql://USER@HOST/DB")

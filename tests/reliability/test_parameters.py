@@ -17,7 +17,7 @@ CASES = [
     (["promote", "--name", "no-such-model"], "no 'challenger' version"),
     (["predict", "--model", "models:/x@champion", "--input", "/no/such/folder", "--output", "p.csv"], "not a folder"),
     (["predict", "--model", "models:/x@champion", "--input", ".", "--output", "p.xlsx"], "must end in .csv or .parquet"),
-    (["tune", "--model", "baseline"], "model must be lstm or cnn"),
+    (["tune", "--model", "baseline"], "model must be lstm, cnn or multi"),
     (["tune", "--backend", "grid"], "allowed: optuna, keras-tuner"),
     (["tune", "--storage", "postgres:/oops"], "malformed storage"),
     (["tune", "--pruner", "sometimes"], "allowed: median, hyperband, none, threshold:NUMBER"),

@@ -36,3 +36,12 @@ def test_pruner_names():
     assert isinstance(make_pruner("threshold:0.5"), optuna.pruners.ThresholdPruner)
     with pytest.raises(ConfigError, match="allowed: median, hyperband, none, threshold:NUMBER"):
         make_pruner("sometimes")
+
+
+def test_multi_space_searches_folded_branch_filters_and_kernels():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    params = suggest_optuna(study.ask(), load_space("multi"))
+    config = config_from_params(load_preset("tiny", "multi"), params)
+    assert config.model.folded_filters == tuple(params[f"model.folded_filters_{i}"] for i in (1, 2, 3))
+    assert config.model.folded_kernels == tuple(params[f"model.folded_kernels_{i}"] for i in (1, 2, 3))
+    assert config.model.branches == "folded,features"

@@ -59,8 +59,8 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
          pruner: str = "median", retrain_best: bool = True, seed: int = 42) -> dict:
     """Search, summarise, and (by default) refit and register the best configuration."""
     model = base.model.name
-    if model not in ("lstm", "cnn"):
-        raise ConfigError(f"tune searches the networks: model must be lstm or cnn, got '{model}'")
+    if model not in ("lstm", "cnn", "multi"):
+        raise ConfigError(f"tune searches the networks: model must be lstm, cnn or multi, got '{model}'")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown search backend '{backend}' (allowed: {', '.join(BACKENDS)})")
     if n_trials is not None and n_trials < 0:
