@@ -15,7 +15,6 @@ forest by default).
 
 from __future__ import annotations
 
-import logging
 
 import matplotlib
 

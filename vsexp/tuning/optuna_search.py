@@ -64,7 +64,7 @@ def make_storage(spec: str | None, default_journal: Path):
 def make_pruner(spec: str) -> optuna.pruners.BasePruner:
     """``median`` (default), ``hyperband``, ``none``, or ``threshold:X`` (prune below X after epoch 1)."""
     if spec == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5)  # early epochs say little
     if spec == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1)
     if spec == "none":
