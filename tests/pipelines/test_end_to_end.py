@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_mlflow_run_train_lstm_end_to_end(isolated_workspace):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    env.pop("MLFLOW_RUN_ID", None)
+    for variable in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):  # set by earlier tests
+        env.pop(variable, None)
     result = subprocess.run(
         [sys.executable, "-m", "mlflow", "run", str(ROOT), "-e", "train_lstm", "--env-manager", "local",
          "--experiment-name", "e2e", "-P", "preset=tiny"],

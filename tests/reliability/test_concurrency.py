@@ -39,7 +39,7 @@ def test_two_simultaneous_promotions_agree(isolated_workspace):
 
 def test_every_documented_server_binds_loopback():
     text = (ROOT / "README.md").read_text() + (ROOT / ".github/workflows/gpu.yml").read_text()
-    commands = re.findall(r"mlflow (?:ui|server|models serve)[^\n`]*", text)
+    commands = re.findall(r"mlflow (?:ui|server|models serve) -[^\n`]*", text)  # commands, not mentions
     assert commands, "the README documents how to start the servers"
     for command in commands:
         assert "--host 127.0.0.1" in command, command

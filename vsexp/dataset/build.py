@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,20 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 SPLITS = ("train", "validation", "test")
 MIN_STARS_PER_CLASS = 5  # fewer cannot be split 60/20/20 with every split represented
+
+
+def replace_atomically(path: Path, write) -> None:
+    """Write via ``write(temporary_path)`` then rename into place.
+
+    The temporary name is unique per process, so concurrent workers building the same cache never
+    see, or rename, one another's half-written files; the last complete file wins.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        write(temporary)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def cache_root() -> Path:
@@ -233,7 +248,7 @@ def build_dataset(config: DataConfig, *, cache_dir: Path | None = None, rebuild:
     frame["split"] = _split_by_star(frame, config)
     root.mkdir(parents=True, exist_ok=True)
     parquet = root / "lightcurves.parquet"
-    frame.to_parquet(parquet, index=False)
+    replace_atomically(parquet, lambda target: frame.to_parquet(target, index=False))
     manifest = {
         "name": root.name,
         "source": config.source,
@@ -250,7 +265,7 @@ def build_dataset(config: DataConfig, *, cache_dir: Path | None = None, rebuild:
         "content_hash": _content_hash(parquet),
         "format_version": FORMAT_VERSION,
     }
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    replace_atomically(root / "manifest.json", lambda target: target.write_text(json.dumps(manifest, indent=2)))
     log.info("built dataset %s: %d stars; %s", root, manifest["stars"], report.summary())
     dataset = Dataset(root, frame, manifest)
     dataset.manifest["reused"] = False

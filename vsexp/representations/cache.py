@@ -19,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vsexp.config import DmdtConfig, SequenceConfig
-from vsexp.dataset.build import Dataset
+from vsexp.dataset.build import Dataset, replace_atomically
 from vsexp.representations import dmdt, sequences
 
 log = logging.getLogger(__name__)
@@ -161,9 +161,12 @@ class Representations:
                 values = self.transform.inputs(kind, curves)
             progress.update(len(curves))
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".partial.npy")
-        np.save(temporary, values)
-        temporary.replace(path)  # atomic: an interrupted build leaves no half-written cache
+        # atomic: an interrupted or concurrent build never leaves a half-written cache
+        def save(target):
+            with open(target, "wb") as handle:  # a handle: np.save would append .npy to the name
+                np.save(handle, values)
+
+        replace_atomically(path, save)
         log.info("cached %s inputs %s at %s", kind, values.shape, path)
         return values
 
@@ -196,7 +199,7 @@ def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmd
     else:
         transform = fit_transform(dataset, sequence_config, dmdt_config)
         folder.mkdir(parents=True, exist_ok=True)
-        transform_path.write_text(json.dumps(transform.to_dict()))
+        replace_atomically(transform_path, lambda target: target.write_text(json.dumps(transform.to_dict())))
     representations = Representations(dataset, transform, folder)
     for kind in kinds:
         for part in (kind if isinstance(kind, (tuple, list)) else (kind,)):

@@ -78,6 +78,21 @@ def start_run(run_name: str, *, entry_point: str, tags: dict | None = None, nest
         yield run
 
 
+def retry_concurrent_insert(call, *args, **kwargs):
+    """Run an MLflow write once more if a concurrent worker won MLflow's check-then-insert race.
+
+    Workers logging the same dataset or tagging the same run at once can hit a UNIQUE constraint
+    in the store; by then the other insert has landed, so the second try updates or links to it.
+    """
+    try:
+        return call(*args, **kwargs)
+    except mlflow.exceptions.MlflowException as error:
+        if "UNIQUE constraint" not in str(error) and "duplicate key" not in str(error):
+            raise
+        log.info("concurrent write raced (%s); retrying once", type(error).__name__)
+        return call(*args, **kwargs)
+
+
 def log_config(config, prefix: str = "") -> None:
     """Log a config's flat form as params (``prefix`` + key; values cut to MLflow's length limit).
 
@@ -100,15 +115,7 @@ def log_dataset(dataset, contexts=("train", "validation", "test")) -> None:
         ds = mlflow.data.from_pandas(frame, source=source, targets="label",
                                      name=f"{dataset.manifest['name']}:{context}",
                                      digest=dataset.manifest["content_hash"][:16])
-        try:
-            mlflow.log_input(ds, context=context)
-        except mlflow.exceptions.MlflowException as error:
-            # concurrent workers logging the same dataset race in MLflow's check-then-insert; the
-            # other insert has landed by now, so a second try finds the row and links to it
-            if "UNIQUE constraint" not in str(error) and "duplicate key" not in str(error):
-                raise
-            log.info("dataset %s was being logged concurrently; linking to it", ds.name)
-            mlflow.log_input(ds, context=context)
+        retry_concurrent_insert(mlflow.log_input, ds, context=context)
 
 
 def find_finished_run(entry_point: str, params: dict, experiment_names=None) -> mlflow.entities.Run | None:

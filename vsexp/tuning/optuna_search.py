@@ -30,6 +30,7 @@ from optuna.study import MaxTrialsCallback  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
 from vsexp.errors import ConfigError  # noqa: E402
+from vsexp.tracking.runs import retry_concurrent_insert  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -167,5 +168,5 @@ def log_study_summary(study: optuna.Study) -> dict:
         mlflow.log_figure(figure, f"study/{name}.png")
         plt.close(figure)
     if best.user_attrs.get("mlflow_run_id"):
-        mlflow.MlflowClient().set_tag(best.user_attrs["mlflow_run_id"], "optuna.best", "true")
+        retry_concurrent_insert(mlflow.MlflowClient().set_tag, best.user_attrs["mlflow_run_id"], "optuna.best", "true")
     return summary
