@@ -33,3 +33,17 @@ def test_presets_load_and_round_trip_through_flat_params(name, model):
     config = load_preset(name, model)
     assert config.model.name == model
     assert from_flat({k: str(v) for k, v in to_flat(config).items()}) == config
+
+
+def test_every_mlproject_command_parses_with_the_cli():
+    import shlex
+
+    from vsexp.cli import build_parser
+
+    project = yaml.safe_load((ROOT / "MLproject").read_text())
+    for name, entry in project["entry_points"].items():
+        values = {p: str(spec.get("default", "x")) for p, spec in entry.get("parameters", {}).items()}
+        command = entry["command"].format(**{p: shlex.quote(v) for p, v in values.items()})
+        arguments = shlex.split(command)
+        assert arguments[:3] == ["python", "-m", "vsexp.cli"] and arguments[3] == name, command
+        build_parser().parse_args(arguments[3:])  # argparse exits on an unknown or malformed option

@@ -152,7 +152,18 @@ def cmd_sparsity(args) -> dict:
 
     points = tuple(_positive(p) for p in args.points.split(",") if p)
     modes = tuple(m for m in args.modes.split(",") if m)
-    return sparsity(args.model_uris, points=points, modes=modes, seed=args.seed, reference=args.reference or None)
+    return sparsity(_model_uris(args.model_uris), points=points, modes=modes, seed=args.seed, reference=args.reference or None)
+
+
+def cmd_ensemble(args) -> dict:
+    from vsexp.pipelines.ensemble import train_ensemble
+
+    return train_ensemble(_model_uris(args.model_uris), args.method, seed=args.seed or 0, register=not args.no_register)
+
+
+def _model_uris(values: list[str]) -> list[str]:
+    """Model URIs from repeated ``--model`` options, each possibly a comma-separated list (MLproject)."""
+    return [uri.strip() for value in values for uri in value.split(",") if uri.strip()]
 
 
 def _positive(text: str) -> int:
@@ -162,7 +173,10 @@ def _positive(text: str) -> int:
     return value
 
 
-def _non_negative_float(text: str) -> float:
+def _non_negative_float(text: str) -> float | None:
+    """A number >= 0; empty means unset (MLproject's string defaults)."""
+    if text == "":
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -218,12 +232,21 @@ def build_parser() -> argparse.ArgumentParser:
     tune.set_defaults(handler=cmd_tune)
 
     sparse = commands.add_parser("sparsity", help="score models on test curves cut to fewer points")
-    sparse.add_argument("--model", dest="model_uris", action="append", default=[], help="a model URI (repeatable)")
+    sparse.add_argument("--model", dest="model_uris", action="append", default=[],
+                        help="a model URI (repeatable, or comma-separated)")
     sparse.add_argument("--points", default="20,40,60,100,200", help="points per curve, comma-separated")
     sparse.add_argument("--modes", default="random,seasons", help="random and/or seasons")
     sparse.add_argument("--seed", type=_integer, default=0)
     sparse.add_argument("--reference", default="", help="the model to compare with (default: the first forest)")
     sparse.set_defaults(handler=cmd_sparsity)
+
+    ensemble = commands.add_parser("train_ensemble", help="combine trained models (calibrated averaging or stacking)")
+    ensemble.add_argument("--model", dest="model_uris", action="append", default=[], required=True,
+                          help="a member model URI (repeatable, or comma-separated); all trained on one dataset")
+    ensemble.add_argument("--method", default="stacking", help="stacking (default) or average")
+    ensemble.add_argument("--seed", type=_integer, default=0)
+    ensemble.add_argument("--no-register", action="store_true", help="log the model but do not register it")
+    ensemble.set_defaults(handler=cmd_ensemble)
 
     promote = commands.add_parser("promote", help="move the champion alias to the challenger if it wins")
     promote.add_argument("--name", required=True, help="registered model, e.g. vsexp-crts-lstm")

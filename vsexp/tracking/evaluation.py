@@ -66,3 +66,25 @@ def log_history(history: dict[str, list[float]]) -> None:
         mlflow.log_figure(figure, "learning_curves.png")
         plt.close(figure)
         mlflow.log_dict(history, "history.json")
+
+
+def reliability_figure(curves: dict[str, dict], title: str):
+    """Reliability diagram: accuracy against confidence per bin, one line per model (ECE in the legend)."""
+    figure, axis = plt.subplots(figsize=(5, 4.5))
+    axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for name, curve in curves.items():
+        axis.plot([b["confidence"] for b in curve["bins"]], [b["accuracy"] for b in curve["bins"]], marker="o",
+                  label=f"{name} (ECE {curve['ece']:.3f})")
+    axis.set(xlabel="confidence (top-label probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1), title=title)
+    axis.legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    return figure
+
+
+def log_reliability(curves: dict[str, dict], split: str) -> None:
+    """Log a reliability diagram and its table for ``split`` ({model name: ``reliability`` output})."""
+    figure = reliability_figure(curves, f"reliability ({split})")
+    mlflow.log_figure(figure, f"evaluation/{split}/reliability.png")
+    plt.close(figure)
+    rows = [{"model": name, **row} for name, curve in curves.items() for row in curve["bins"]]
+    mlflow.log_table(pd.DataFrame(rows), f"evaluation/{split}/reliability.json")

@@ -147,6 +147,29 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         return frame
 
 
+class EnsembleClassifier(LightCurveClassifier):
+    """Several logged classifiers and a fitted ``ProbabilityCombiner``: raw light curves in, combined
+    (calibrated) probabilities out. Each member computes its own representations inside."""
+
+    def load_context(self, context):
+        import joblib
+
+        meta = json.loads(Path(context.artifacts["metadata"]).read_text())
+        self.class_names, self.batch_size, self.input_kind = meta["class_names"], None, "ensemble"
+        self.members = [mlflow.pyfunc.load_model(context.artifacts[f"member_{i}"]).unwrap_python_model()
+                        for i in range(meta["members"])]
+        self.combiner = joblib.load(context.artifacts["combiner"])
+
+    def use_batch_mode(self, batch_size: int = 512) -> None:
+        for member in self.members:
+            member.use_batch_mode(batch_size)
+
+    def predict_curves(self, curves) -> np.ndarray:
+        if not curves:
+            return np.zeros((0, len(self.class_names)))
+        return self.combiner.predict_proba([member.predict_curves(curves) for member in self.members])
+
+
 def pip_requirements() -> list[str]:
     return [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
 
@@ -171,4 +194,23 @@ def log_classifier(model, *, input_kind: str, transform: Transform, class_names:
         artifacts={"model": str(model_path), "metadata": str(metadata_path)},
         signature=signature(class_names), pip_requirements=pip_requirements(),
         code_paths=[str(Path(__file__).resolve().parents[1])],
+    )
+
+
+def log_ensemble(member_uris: list[str], combiner, *, class_names: list[str], work_dir: Path,
+                 name: str = "model") -> mlflow.models.model.ModelInfo:
+    """Log members (copied from ``member_uris``) and a fitted combiner as an ``EnsembleClassifier`` pyfunc."""
+    import joblib
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = {f"member_{i}": mlflow.artifacts.download_artifacts(uri, dst_path=str(work_dir / f"member_{i}"))
+                 for i, uri in enumerate(member_uris)}
+    joblib.dump(combiner, work_dir / "combiner.joblib")
+    metadata_path = work_dir / "metadata.json"
+    metadata_path.write_text(json.dumps({"class_names": class_names, "members": len(member_uris),
+                                         "member_uris": member_uris}))
+    artifacts.update(combiner=str(work_dir / "combiner.joblib"), metadata=str(metadata_path))
+    return mlflow.pyfunc.log_model(
+        name=name, python_model=EnsembleClassifier(), artifacts=artifacts, signature=signature(class_names),
+        pip_requirements=pip_requirements(), code_paths=[str(Path(__file__).resolve().parents[1])],
     )

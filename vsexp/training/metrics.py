@@ -45,3 +45,26 @@ def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, fl
     counts = np.bincount(labels, minlength=num_classes).astype(float)
     weights = len(labels) / (num_classes * np.maximum(counts, 1))
     return {i: float(w) for i, w in enumerate(weights)}
+
+
+def reliability(y_true: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> dict:
+    """Top-label calibration: per confidence bin the mean confidence, the accuracy and the count.
+
+    Returns:
+        ``ece`` (expected calibration error: count-weighted mean |accuracy - confidence|) and
+        ``bins``: a list of {low, high, confidence, accuracy, count} for the non-empty bins.
+    """
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        chosen = which == b
+        if not chosen.any():
+            continue
+        mean_confidence, accuracy = float(confidence[chosen].mean()), float(correct[chosen].mean())
+        rows.append({"low": float(edges[b]), "high": float(edges[b + 1]), "confidence": mean_confidence,
+                     "accuracy": accuracy, "count": int(chosen.sum())})
+        ece += chosen.mean() * abs(accuracy - mean_confidence)
+    return {"ece": float(ece), "bins": rows}
