@@ -119,20 +119,26 @@ def _postgres_or_skip():
             pass
     except Exception as error:  # any driver or connection failure means no server to test against
         pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} ({type(error).__name__}); set VSEXP_TEST_POSTGRES")
+    return sqlalchemy
+
+
+@pytest.fixture
+def fresh_postgres_database():
+    """A new, empty PostgreSQL database (dropped afterwards): workers meet Optuna's schema creation."""
+    sqlalchemy = _postgres_or_skip()
+    name = f"vsexp_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.mark.postgres
-@pytest.mark.slow  # flaky in CI (failed 1 of 3 runs): excluded from the default run until understood
-def test_two_workers_share_one_postgres_study(isolated_workspace):
-    _postgres_or_skip()
-    name = f"pg-{uuid.uuid4().hex[:8]}"
-    try:
-        workers = _workers(POSTGRES_URL, name, 2, 2, isolated_workspace)
-        for worker in workers:
-            assert worker.wait(timeout=900) == 0, worker.stderr.read()[-2000:]
-        _assert_every_trial_once(POSTGRES_URL, name, 4)
-    finally:
-        try:
-            optuna.delete_study(study_name=name, storage=POSTGRES_URL)
-        except KeyError:
-            pass
+def test_four_workers_share_one_study_on_a_fresh_postgres_database(fresh_postgres_database, isolated_workspace):
+    workers = _workers(fresh_postgres_database, "pg-shared", 4, 1, isolated_workspace)
+    for worker in workers:
+        assert worker.wait(timeout=900) == 0, worker.stderr.read()[-2000:]
+    _assert_every_trial_once(fresh_postgres_database, "pg-shared", 4)

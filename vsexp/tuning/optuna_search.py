@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 RDB_SCHEMES = ("postgresql", "postgresql+psycopg2", "sqlite", "mysql", "mysql+pymysql")
 HEARTBEAT_SECONDS = 20
+SCHEMA_LOCK_KEY = 0x76736578  # PostgreSQL advisory lock id held while Optuna creates its tables
 
 
 def make_storage(spec: str | None, default_journal: Path):
@@ -57,9 +58,35 @@ def make_storage(spec: str | None, default_journal: Path):
         from sqlalchemy.engine import make_url
 
         make_url(spec)
-        return RDBStorage(spec, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=2 * HEARTBEAT_SECONDS)
+        return _rdb_storage(spec)
     except Exception as error:  # sqlalchemy and drivers raise many kinds; the message says which
         raise ConfigError(f"storage '{spec}' cannot be used: {error}") from None
+
+
+def _rdb_storage(url: str) -> RDBStorage:
+    """An RDB storage; on PostgreSQL created under an advisory lock.
+
+    Workers started together against a fresh database would otherwise race to create Optuna's
+    tables (``CREATE TABLE`` fails with "already exists" in all but one of them).
+    """
+    def create() -> RDBStorage:
+        return RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=2 * HEARTBEAT_SECONDS)
+
+    if not url.startswith("postgresql"):
+        return create()
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            try:
+                return create()
+            finally:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    finally:
+        engine.dispose()
 
 
 def make_pruner(spec: str) -> optuna.pruners.BasePruner:
