@@ -155,6 +155,15 @@ def cmd_sparsity(args) -> dict:
     return sparsity(_model_uris(args.model_uris), points=points, modes=modes, seed=args.seed, reference=args.reference or None)
 
 
+def cmd_transfer(args) -> dict:
+    from vsexp.pipelines.evaluate import parse_class_map
+    from vsexp.pipelines.transfer import transfer
+
+    shots = tuple(_integer(n) for n in args.shots.split(",") if n)
+    return transfer(args.model_uri, args.data, class_map=parse_class_map(args.class_map), shots=shots,
+                    epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed or 0)
+
+
 def cmd_ensemble(args) -> dict:
     from vsexp.pipelines.ensemble import train_ensemble
 
@@ -239,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     sparse.add_argument("--seed", type=_integer, default=0)
     sparse.add_argument("--reference", default="", help="the model to compare with (default: the first forest)")
     sparse.set_defaults(handler=cmd_sparsity)
+
+    transfer = commands.add_parser("transfer", help="score a model on another survey, then fine-tune on a few curves")
+    transfer.add_argument("--model", dest="model_uri", required=True, help="a Keras model URI (the forest: --shots 0)")
+    transfer.add_argument("--data", required=True, help="the target source, e.g. crts:DIR")
+    transfer.add_argument("--class-map", default="", help="DATA=MODEL classes, e.g. RRab=RRL,RRc=RRL,EW=ECLP")
+    transfer.add_argument("--shots", default="0,10,50", help="labelled target curves per class, comma-separated")
+    transfer.add_argument("--epochs", type=_positive, default=30, help="fine-tuning epochs")
+    transfer.add_argument("--learning-rate", type=_non_negative_float, default=1e-4)
+    transfer.add_argument("--seed", type=_integer, default=0)
+    transfer.set_defaults(handler=cmd_transfer)
 
     ensemble = commands.add_parser("train_ensemble", help="combine trained models (calibrated averaging or stacking)")
     ensemble.add_argument("--model", dest="model_uris", action="append", default=[], required=True,

@@ -40,6 +40,20 @@ def parse_class_map(text: str) -> dict[str, str]:
     return mapping
 
 
+def target_data(data: DataConfig, source: str | None, class_map: dict[str, str]) -> DataConfig:
+    """``data`` pointed at ``source``; with a class map, every class is read (the map selects them)."""
+    if source:
+        data = dataclasses.replace(data, source=source)
+    return dataclasses.replace(data, class_set="all") if class_map else data
+
+
+def mapped_split(dataset, split: str, class_names: list[str], class_map: dict[str, str]):
+    """(rows of ``split`` whose mapped class the model knows, labels renamed, how many were left out)."""
+    table = dataset.split(split).assign(label=lambda t: t["label"].replace(class_map))
+    known = table["label"].isin(class_names)
+    return table[known], int((~known).sum())
+
+
 def _read_all(data: DataConfig, class_names: list[str], class_map: dict[str, str]):
     """Every valid curve of a source whose class the model knows, with a report of the rest."""
     report, curves, names = RejectionReport(), [], []
@@ -76,20 +90,15 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
     if split not in EVALUATION_SPLITS:
         raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
     classifier, trained_run = load_classifier(model_uri)
-    data = data or training_data_config(trained_run)
     class_map = class_map or {}
-    if source:
-        data = dataclasses.replace(data, source=source)
-    if class_map:
-        data = dataclasses.replace(data, class_set="all")
+    data = target_data(data or training_data_config(trained_run), source, class_map)
     if split == "all":
         curves, names, report = _read_all(data, classifier.class_names, class_map)
         unknown, name = report.counts_by_reason().get("unknown_class", 0), data.source
     else:
         dataset = build_dataset(data)
-        table = dataset.split(split).assign(label=lambda t: t["label"].replace(class_map))
-        known = table["label"].isin(classifier.class_names)
-        unknown, name, table = int((~known).sum()), dataset.manifest["name"], table[known]
+        table, unknown = mapped_split(dataset, split, classifier.class_names, class_map)
+        name = dataset.manifest["name"]
         curves, names = dataset.curves_from(table), table["label"].tolist()
     if not curves:
         raise ConfigError(f"no star of {name} ({split}) has a class the model knows ({', '.join(classifier.class_names)})")
