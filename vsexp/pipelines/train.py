@@ -60,6 +60,26 @@ def _interrupted_run(work_dir) -> str | None:
     return run_id if status in ("RUNNING", "FAILED", "KILLED") else None
 
 
+def _fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, work_dir, callbacks, summary: dict):
+    """Fit the forest or the Keras network (logging its history); returns (model, predict probabilities)."""
+    if config.model.name == "baseline":
+        model = build_forest(config.model, seed=config.fit.seed).fit(*fit_inputs)
+        return model, model.predict_proba
+    from vsexp.training.fit import configure_precision, fit_keras
+
+    summary["precision_policy"] = configure_precision(config.fit)
+    model = KERAS_BUILDERS[config.model.name](config.model, input_shape(fit_inputs[0]), num_classes)
+    mlflow.log_param("model.parameters", model.count_params())
+    result = fit_keras(model, config.fit, fit_inputs, validation, num_classes, work_dir=work_dir,
+                       callbacks=[MlflowEpochLogger(), *callbacks])
+    log_history(result.history)
+    summary.update(epochs_run=result.epochs_run, best_epoch=result.best_epoch + 1,
+                   seconds_per_epoch=round(result.seconds_per_epoch, 2))
+    mlflow.log_metrics({"epochs_run": result.epochs_run, "best_epoch": result.best_epoch + 1,
+                        "seconds_per_epoch": result.seconds_per_epoch})
+    return model, lambda inputs: model.predict(inputs, batch_size=512, verbose=0)
+
+
 def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
           extra_tags: dict | None = None, entry_point: str | None = None, fit_splits=("train",),
           evaluate_splits=("validation", "test"), use_active_run: bool = False) -> dict:
@@ -82,7 +102,8 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
     representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
     classes = dataset.classes
     tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
-            "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind), "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
+            "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind),
+            "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
             "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
     work_dir = work_dir_for(config, dataset.manifest["content_hash"])
     if use_active_run:
@@ -103,23 +124,7 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         validation = None if "validation" in fit_splits else split_inputs["validation"]
         summary = {"run_id": run.info.run_id, "model": name, "survey": config.data.survey_name,
                    "classes": classes, "train_stars": int(len(fit_inputs[1]))}
-        if name == "baseline":
-            model = build_forest(config.model, seed=config.fit.seed).fit(*fit_inputs)
-            predict = model.predict_proba
-        else:
-            from vsexp.training.fit import configure_precision, fit_keras
-
-            summary["precision_policy"] = configure_precision(config.fit)
-            model = KERAS_BUILDERS[name](config.model, input_shape(fit_inputs[0]), len(classes))
-            mlflow.log_param("model.parameters", model.count_params())
-            result = fit_keras(model, config.fit, fit_inputs, validation, len(classes), work_dir=work_dir,
-                               callbacks=[MlflowEpochLogger(), *callbacks])
-            log_history(result.history)
-            summary.update(epochs_run=result.epochs_run, best_epoch=result.best_epoch + 1,
-                           seconds_per_epoch=round(result.seconds_per_epoch, 2))
-            mlflow.log_metrics({"epochs_run": result.epochs_run, "best_epoch": result.best_epoch + 1,
-                                "seconds_per_epoch": result.seconds_per_epoch})
-            predict = lambda inputs: model.predict(inputs, batch_size=512, verbose=0)  # noqa: E731
+        model, predict = _fit_model(config, fit_inputs, validation, len(classes), work_dir, callbacks, summary)
         metrics = {}
         for split in evaluate_splits:
             inputs, labels = split_inputs[split]
