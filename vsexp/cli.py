@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     for model, text in (("lstm", "the paper's 1D CNN-LSTM on padded sequences"),
                         ("cnn", "Mahabal et al.'s 2D CNN on dm-dt maps"),
                         ("baseline", "a random forest on light-curve features"),
-                        ("multi", "a multi-input network (model.branches: folded, features, dmdt, sequence)")):
+                        ("multi", "a multi-input network (model.branches: folded, features, dmdt, sequence)"),
+                        ("hybrid", "the paper's proposed two-branch model (multi-input: sequence,dmdt)")):
         command = commands.add_parser(f"train_{model}", help=f"train, evaluate and register {text}")
         _add_config_arguments(command)
         command.add_argument("--no-register", action="store_true", help="log the model but do not register it")
@@ -229,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = commands.add_parser("tune", help="search filters, kernels and more (Optuna or Keras Tuner)")
     _add_config_arguments(tune)
-    tune.add_argument("--model", default="lstm", help="lstm (default), cnn or multi")
+    tune.add_argument("--model", default="lstm", help="lstm (default), cnn, multi or hybrid")
     tune.add_argument("--backend", default="optuna", help="optuna (default) or keras-tuner")
     tune.add_argument("--study", default="", help="study name (default: <model>-<survey>-<preset>); re-using it resumes")
     tune.add_argument("--storage", default="", help="journal:PATH (default under cache/optuna) or postgresql://USER@HOST/DB")

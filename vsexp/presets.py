@@ -17,7 +17,8 @@ import os
 import tomllib
 from pathlib import Path
 
-from vsexp.config import MODEL_CONFIGS, DataConfig, DmdtConfig, FitConfig, SequenceConfig, TrainConfig, from_flat
+from vsexp.config import (MODEL_CONFIGS, DataConfig, DmdtConfig, FitConfig, SequenceConfig, TrainConfig, from_flat,
+                          with_overrides)
 from vsexp.errors import ConfigError
 
 
@@ -34,9 +35,12 @@ def preset_names() -> list[str]:
 
 
 def load_preset(name: str, model: str) -> TrainConfig:
-    """The ``TrainConfig`` of preset ``name`` for ``model`` (``lstm``, ``cnn`` or ``baseline``)."""
+    """The ``TrainConfig`` of preset ``name`` for ``model`` (``lstm``, ``cnn``, ``baseline``, ``multi``,
+    or ``hybrid``: the multi-input network on the paper's two branches, ``sequence,dmdt``)."""
+    if model == "hybrid":
+        return with_overrides(load_preset(name, "multi"), {"model.branches": "sequence,dmdt"})
     if model not in MODEL_CONFIGS:
-        raise ConfigError(f"unknown model '{model}' (allowed: {', '.join(MODEL_CONFIGS)})")
+        raise ConfigError(f"unknown model '{model}' (allowed: {', '.join(MODEL_CONFIGS)}, hybrid)")
     path = experiments_dir() / "presets" / f"{name}.toml"
     if not path.exists():
         raise ConfigError(f"unknown preset '{name}' (allowed: {', '.join(preset_names())})")

@@ -24,7 +24,7 @@ from vsexp.pipelines.train import train
 from vsexp.tracking.runs import start_run
 from vsexp.tuning.optuna_search import (create_study, log_study_summary, make_pruner, make_storage, mark_worker,
                                         optimize)
-from vsexp.tuning.space import config_from_params, load_space, suggest_optuna
+from vsexp.tuning.space import active_dimensions, config_from_params, load_space, suggest_optuna
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
         raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
     if pruner:
         make_pruner(pruner)
-    space = load_space(model)
+    space = active_dimensions(load_space(model), base)
     study_name = study_name or f"{model}-{base.data.survey_name}-{base.preset}"
     optuna_storage = make_storage(storage, cache_root() / "optuna" / f"{study_name}.journal") if backend == "optuna" else None
     with start_run(f"tune-{study_name}", entry_point="tune",

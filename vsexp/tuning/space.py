@@ -54,6 +54,19 @@ def load_space(model: str) -> list[Dimension]:
     return dimensions
 
 
+BRANCH_FIELDS = {"folded": ("model.folded_",), "features": ("model.feature_",), "dmdt": ("model.dmdt_",),
+                 "sequence": ("model.sequence_", "model.lstm_units")}
+
+
+def active_dimensions(space: list[Dimension], config) -> list[Dimension]:
+    """The dimensions that matter for ``config``: a multi-input network's switched-off branches are left out."""
+    branches = getattr(config.model, "branch_list", None)
+    if branches is None:
+        return space
+    off = tuple(prefix for branch, prefixes in BRANCH_FIELDS.items() if branch not in branches for prefix in prefixes)
+    return [d for d in space if not d.name.startswith(off)] if off else space
+
+
 def _suggest(space: list[Dimension], choice, integer, real) -> dict:
     """Walk the space once; ``choice(name, options)``, ``integer``/``real(name, low, high, log)``
     are the backend's own calls."""
