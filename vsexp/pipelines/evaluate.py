@@ -40,11 +40,19 @@ def parse_class_map(text: str) -> dict[str, str]:
     return mapping
 
 
-def target_data(data: DataConfig, source: str | None, class_map: dict[str, str]) -> DataConfig:
-    """``data`` pointed at ``source``; with a class map, every class is read (the map selects them)."""
+def target_data(data: DataConfig, source: str | None, class_map: dict[str, str], class_names) -> DataConfig:
+    """``data`` pointed at ``source``; with a class map, the classes read are the map's and the model's own
+    (a survey's rare other classes stay out: they could not be split, and the model could not score them)."""
     if source:
         data = dataclasses.replace(data, source=source)
-    return dataclasses.replace(data, class_set="all") if class_map else data
+    if not class_map:
+        return data
+    return dataclasses.replace(data, class_set=",".join(sorted(set(class_map) | set(class_names))))
+
+
+def not_selected(dataset) -> int:
+    """Stars of the source left out of ``dataset`` because their class was not selected."""
+    return int(dataset.manifest["report"]["rejected_by_reason"].get("class_not_selected", 0))
 
 
 def mapped_split(dataset, split: str, class_names: list[str], class_map: dict[str, str]):
@@ -91,7 +99,7 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
         raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
     classifier, trained_run = load_classifier(model_uri)
     class_map = class_map or {}
-    data = target_data(data or training_data_config(trained_run), source, class_map)
+    data = target_data(data or training_data_config(trained_run), source, class_map, classifier.class_names)
     if split == "all":
         curves, names, report = _read_all(data, classifier.class_names, class_map)
         unknown, name = report.counts_by_reason().get("unknown_class", 0), data.source
@@ -99,6 +107,7 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
         dataset = build_dataset(data)
         table, unknown = mapped_split(dataset, split, classifier.class_names, class_map)
         name = dataset.manifest["name"]
+        unknown += not_selected(dataset)
         curves, names = dataset.curves_from(table), table["label"].tolist()
     if not curves:
         raise ConfigError(f"no star of {name} ({split}) has a class the model knows ({', '.join(classifier.class_names)})")

@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 
 from vsexp.dataset.build import build_dataset  # noqa: E402
 from vsexp.errors import ConfigError  # noqa: E402
-from vsexp.pipelines.evaluate import mapped_split, target_data, training_data_config  # noqa: E402
+from vsexp.pipelines.evaluate import mapped_split, not_selected, target_data, training_data_config  # noqa: E402
 from vsexp.serving.batch import load_classifier  # noqa: E402
 from vsexp.tracking.runs import log_dataset, start_run  # noqa: E402
 from vsexp.training.metrics import balanced_class_weights, evaluate_predictions  # noqa: E402
@@ -65,10 +65,11 @@ def transfer(model_uri: str, source: str, *, class_map: dict[str, str] | None = 
     if max(shots) > 0 and not hasattr(getattr(classifier, "model", None), "get_weights"):
         raise ConfigError(f"model '{model_uri}' is not a single Keras network: only shots=0 can score it")
     class_map = class_map or {}
-    dataset = build_dataset(target_data(training_data_config(trained_run), source, class_map))
     names = classifier.class_names
+    dataset = build_dataset(target_data(training_data_config(trained_run), source, class_map, names))
     index = {c: i for i, c in enumerate(names)}
     test, unknown = mapped_split(dataset, "test", names, class_map)
+    unknown += not_selected(dataset)
     if test.empty:
         raise ConfigError(f"no test star of {dataset.manifest['name']} has a class the model knows ({', '.join(names)}); "
                           "give a class map, e.g. RRab=RRL,EW=ECLP")
