@@ -79,3 +79,26 @@ def test_missing_folder_is_a_clear_error(tmp_path):
         list(iter_folder(tmp_path / "nope"))
     with pytest.raises(DatasetError, match="no light-curve files"):
         list(iter_folder(tmp_path))
+
+
+def test_plain_ogle_tables_take_the_fast_path_and_equal_pandas(data_dir):
+    import io
+
+    import pandas as pd
+
+    from vsexp.lightcurves.readers import _plain_numeric_table
+
+    paths = sorted((data_dir / "ogle").rglob("OGLE-*.dat"))
+    assert paths
+    for path in paths:
+        text = path.read_text()
+        fast = _plain_numeric_table(text)
+        slow = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, comment="#").to_numpy(float)
+        assert fast is not None and np.array_equal(fast, slow, equal_nan=True), path
+
+
+@pytest.mark.parametrize("text", ["# HJD mag err\n1 2 3\n", "1 2 3\n4 5\n", "1 2 x\n", "1 2 3e\n", "", "\n\n"])
+def test_irregular_tables_leave_the_fast_path(text):
+    from vsexp.lightcurves.readers import _plain_numeric_table
+
+    assert _plain_numeric_table(text) is None
