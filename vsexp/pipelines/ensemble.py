@@ -75,6 +75,9 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
             raise ConfigError(f"member '{uri}' predicts {classifier.class_names}, the first member {class_names}")
     data = _common_data(member_uris, run_ids)
     dataset, survey = build_dataset(data), data.survey_name
+    if list(dataset.classes) != list(class_names):
+        raise ConfigError(f"the members predict {class_names}, their dataset {dataset.manifest['name']} has "
+                          f"{dataset.classes}")
     names = _member_names(member_uris, run_ids)
     labels, member_probabilities = {}, {}
     for split in ("validation", "test"):
