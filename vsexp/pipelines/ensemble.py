@@ -95,22 +95,23 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
         mlflow.log_params({"method": method, "seed": seed, "members": ",".join(member_uris)[:6000],
                            **{f"temperature.{i}": round(t, 4) for i, t in enumerate(combiner.temperatures)}})
         log_dataset(dataset)
+        test, y_test = member_probabilities["test"], labels["test"]
+        combined_test = {m: c.predict_proba(test) for m, c in combiners.items()}
         metrics = {}
-        for split in ("validation", "test"):
-            probabilities = combiner.predict_proba(member_probabilities[split])
+        for split, probabilities in (("validation", combiner.predict_proba(member_probabilities["validation"])),
+                                     ("test", combined_test[method])):
             metrics.update(log_evaluation(evaluate_predictions(labels[split], probabilities, class_names),
                                           class_names, split))
-        test, y_test = member_probabilities["test"], labels["test"]
         calibrated = combiner.calibrated(test)
         rows = {**{f"{n} (raw)": _scores(y_test, p, class_names) for n, p in zip(names, test)},
                 **{f"{n} (calibrated)": _scores(y_test, p, class_names) for n, p in zip(names, calibrated)},
-                **{f"ensemble: {m}": _scores(y_test, c.predict_proba(test), class_names) for m, c in combiners.items()}}
+                **{f"ensemble: {m}": _scores(y_test, p, class_names) for m, p in combined_test.items()}}
         ablation = pd.DataFrame(rows).T.rename_axis("model").reset_index()
         log_table(ablation, "evaluation/test/ablation.json")
         mlflow.log_metrics({"test_ece": rows[f"ensemble: {method}"]["ece"],
                             **{f"test_macro_f1_{m}": rows[f"ensemble: {m}"]["macro_f1"] for m in METHODS}})
         log_reliability({**{f"{n} (raw)": reliability(y_test, p) for n, p in zip(names, test)},
-                         f"ensemble ({method})": reliability(y_test, combiner.predict_proba(test))}, "test")
+                         f"ensemble ({method})": reliability(y_test, combined_test[method])}, "test")
         work_dir = cache_root() / "runs" / f"ensemble-{run.info.run_id}"
         info = log_ensemble(member_uris, combiner, class_names=class_names, work_dir=work_dir)
         summary = {"run_id": run.info.run_id, "model": "ensemble", "method": method, "members": names,

@@ -90,7 +90,7 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
     data such as the real OGLE Cepheids). ``data`` replaces the model's own training data config
     (promotion scores two models on one dataset this way). ``class_map`` renames the data's classes
     to the model's for cross-survey transfer (e.g. CRTS ``RRab`` -> OGLE ``RRL``); with it, the
-    data's class selection is lifted so that every mapped class is read.
+    classes read are the mapped ones and the model's own (``target_data``).
 
     Returns:
         The flat metrics (``<split>_macro_f1``...), counts, and the run id when logged.

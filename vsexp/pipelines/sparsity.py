@@ -63,10 +63,13 @@ def sparsity(model_uris: list[str], points=(20, 40, 60, 100, 200), modes=MODES, 
     if any(n < 2 for n in points):
         raise ConfigError(f"points must all be >= 2, got {list(points)}")
     models = {uri: load_classifier(uri) for uri in model_uris}
+    test_curves = {}  # per training data: models trained on the same data share the test stars
     rows = []
     for uri, (classifier, run_id) in models.items():
-        dataset = build_dataset(training_data_config(run_id))
-        curves = dataset.curves("test")
+        data = training_data_config(run_id)
+        if data not in test_curves:
+            test_curves[data] = build_dataset(data).curves("test")
+        curves = test_curves[data]
         index = {c: i for i, c in enumerate(classifier.class_names)}
         labels = np.array([index[c.label] for c in curves])
         for mode in modes:

@@ -80,13 +80,16 @@ def transfer(model_uri: str, source: str, *, class_map: dict[str, str] | None = 
         curves = dataset.curves_from(table)
         return classifier.transform.inputs(classifier.input_kind, [(c.times, c.mags, c.errors) for c in curves])
 
-    test_inputs, test_labels = inputs_of(test), test["label"].map(index).to_numpy()
-    pool_inputs = inputs_of(pool) if max(shots) > 0 else None
-    pool_labels = pool["label"].map(index).to_numpy()
+    test_labels, pool_labels = test["label"].map(index).to_numpy(), pool["label"].map(index).to_numpy()
+    if max(shots) > 0:  # a Keras network: its test inputs are made once and serve every shot count
+        test_inputs, pool_inputs = inputs_of(test), inputs_of(pool)
+        as_is = classifier.predict_inputs(test_inputs)
+    else:
+        as_is = classifier.predict_curves(dataset.curves_from(test))
     rows = []
     for n in sorted(set(shots)):
         if n == 0:
-            probabilities = classifier.predict_curves(dataset.curves_from(test))
+            probabilities = as_is
         else:
             chosen = (pool["rank"] < n).to_numpy()
             model = _fine_tuned(classifier.model, _subset(pool_inputs, chosen), pool_labels[chosen], len(names),

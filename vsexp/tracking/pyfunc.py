@@ -120,7 +120,11 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         if not curves:
             return np.zeros((0, len(self.class_names)))
         triples = [(c.times, c.mags, c.errors) for c in curves]
-        return np.asarray(self._predict(self.transform.inputs(self.input_kind, triples)), dtype=np.float64)
+        return self.predict_inputs(self.transform.inputs(self.input_kind, triples))
+
+    def predict_inputs(self, inputs) -> np.ndarray:
+        """[n, num_classes] probabilities for representations already made by ``self.transform``."""
+        return np.asarray(self._predict(inputs), dtype=np.float64)
 
     def predict(self, context, model_input, params=None):
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
@@ -189,11 +193,15 @@ def log_classifier(model, *, input_kind: str, transform: Transform, class_names:
     metadata_path = work_dir / "metadata.json"
     metadata_path.write_text(json.dumps({"class_names": class_names, "input_kind": input_kind,
                                          "transform": transform.to_dict()}))
+    return _log_pyfunc(LightCurveClassifier(), {"model": str(model_path), "metadata": str(metadata_path)},
+                       class_names, name)
+
+
+def _log_pyfunc(python_model, artifacts: dict[str, str], class_names: list[str], name: str):
+    """Log a raw-light-curve pyfunc with the project's signature, requirements and code."""
     return mlflow.pyfunc.log_model(
-        name=name, python_model=LightCurveClassifier(),
-        artifacts={"model": str(model_path), "metadata": str(metadata_path)},
-        signature=signature(class_names), pip_requirements=pip_requirements(),
-        code_paths=[str(Path(__file__).resolve().parents[1])],
+        name=name, python_model=python_model, artifacts=artifacts, signature=signature(class_names),
+        pip_requirements=pip_requirements(), code_paths=[str(Path(__file__).resolve().parents[1])],
     )
 
 
@@ -210,7 +218,4 @@ def log_ensemble(member_uris: list[str], combiner, *, class_names: list[str], wo
     metadata_path.write_text(json.dumps({"class_names": class_names, "members": len(member_uris),
                                          "member_uris": member_uris}))
     artifacts.update(combiner=str(work_dir / "combiner.joblib"), metadata=str(metadata_path))
-    return mlflow.pyfunc.log_model(
-        name=name, python_model=EnsembleClassifier(), artifacts=artifacts, signature=signature(class_names),
-        pip_requirements=pip_requirements(), code_paths=[str(Path(__file__).resolve().parents[1])],
-    )
+    return _log_pyfunc(EnsembleClassifier(), artifacts, class_names, name)
