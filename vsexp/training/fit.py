@@ -4,6 +4,7 @@ validation metric, resumable epochs, GPU mixed precision, seeds; callbacks are i
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from pathlib import Path
 
@@ -52,6 +53,21 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(float(tf.timestamp() - self._start))
 
 
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore, keeping the previous epoch's copy (``double_checkpoint``) and
+    falling back to it when a kill -9 in the middle of a write left the latest weights *or* the
+    epoch file unreadable (Keras falls back on an OSError only; a truncated JSON raises JSONDecodeError)."""
+
+    def __init__(self, backup_dir: str):
+        super().__init__(backup_dir, double_checkpoint=True)
+
+    def _load_model(self):
+        try:
+            super()._load_model()
+        except json.JSONDecodeError as error:
+            raise OSError(f"unreadable backup epoch file {self._training_metadata_path}: {error}") from error
+
+
 def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.ndarray],
               validation: tuple[np.ndarray, np.ndarray] | None, num_classes: int, *, work_dir: Path,
               callbacks: list[keras.callbacks.Callback] = ()) -> FitResult:
@@ -84,8 +100,9 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
         if fit.patience > 0:
             all_callbacks.append(keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience))
     # last: an epoch is backed up only after every other callback (logging, checkpoint) has seen it,
-    # so a kill between them repeats an epoch's log on resume rather than losing it
-    all_callbacks.append(keras.callbacks.BackupAndRestore(str(work_dir / "backup")))
+    # so a kill between them repeats an epoch's log on resume rather than losing it. Keras writes the
+    # backup in place; a kill -9 mid-write left it unreadable in CI ("bad object header version number")
+    all_callbacks.append(BackupAndRestore(str(work_dir / "backup")))
     class_weight = balanced_class_weights(train[1], num_classes) if fit.class_weights == "balanced" else None
     history = model.fit(train_data, validation_data=validation_data, epochs=fit.epochs, class_weight=class_weight,
                         callbacks=all_callbacks, verbose=2)

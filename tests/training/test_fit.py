@@ -1,0 +1,43 @@
+"""fit_keras resumes after an interruption, even when the kill left the latest backup unreadable."""
+
+import keras
+import numpy as np
+import pytest
+
+from vsexp.config import FitConfig
+from vsexp.training.fit import fit_keras
+
+
+class StopAfter(keras.callbacks.Callback):
+    """Raises at the end of epoch ``epoch`` (0-based): training dies without its on_train_end cleanup."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def _model():
+    inputs = keras.Input((6,))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(8)(inputs)))
+
+
+@pytest.mark.parametrize("broken", ["latest.weights.h5", "training_metadata.json"])
+def test_resumes_from_the_previous_backup_when_the_latest_is_corrupt(tmp_path, broken):
+    rng = np.random.default_rng(0)
+    data = (rng.normal(size=(60, 6)).astype(np.float32), rng.integers(0, 3, 60))
+    fit = FitConfig(epochs=6, batch_size=16, patience=0)
+    with pytest.raises(KeyboardInterrupt):
+        fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path, callbacks=[StopAfter(2)])
+    path = tmp_path / "backup" / broken
+    assert path.exists() and path.with_name(broken + ".bkp").exists()
+    path.write_bytes(path.read_bytes()[:5])  # what a kill -9 in the middle of the write leaves
+
+    result = fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path)
+
+    # backups exist after epochs 0 (the .bkp copy) and 1 (latest, now corrupt; the failing epoch 2 never
+    # reached BackupAndRestore, the last callback): training restarts after epoch 0 and runs 1-5
+    assert result.epochs_run == 5
