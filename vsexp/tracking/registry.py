@@ -24,7 +24,7 @@ def register_challenger(model_uri: str, name: str, tags: dict[str, str]) -> str:
         The new version number (as a string).
     """
     version = mlflow.register_model(model_uri, name, tags=tags)
-    MlflowClient().set_registered_model_alias(name, CHALLENGER, version.version)
+    set_alias(name, CHALLENGER, version.version)
     log.info("registered %s version %s as %s", name, version.version, CHALLENGER)
     return version.version
 
@@ -37,12 +37,34 @@ def version_for_alias(name: str, alias: str):
         return None
 
 
+def set_alias(name: str, alias: str, version: str, attempts: int = 3) -> None:
+    """Point ``name@alias`` at ``version``, safe against another process setting the same alias.
+
+    MLflow's SQL store reads the alias row and then inserts it when absent, so two processes setting
+    a new alias at once can both insert; the loser gets a unique-key error (seen in CI with two
+    simultaneous promotions). The loser re-reads the alias: already ``version`` means done, else it
+    sets it again (the row exists now, so the store updates it).
+    """
+    client = MlflowClient()
+    for attempt in range(1, attempts + 1):
+        try:
+            client.set_registered_model_alias(name, alias, version)
+            return
+        except mlflow.exceptions.MlflowException as error:
+            current = version_for_alias(name, alias)
+            if current is not None and str(current.version) == str(version):
+                log.info("%s@%s was set to %s by another process at the same time", name, alias, version)
+                return
+            if attempt == attempts:
+                raise
+            log.warning("setting %s@%s -> %s failed (%s); retrying", name, alias, version, error)
+
+
 def move_champion(name: str, new_version: str, old_version: str | None) -> None:
     """``champion`` -> ``new_version``; the old champion stays reachable as ``previous``."""
-    client = MlflowClient()
     if old_version is not None and old_version != new_version:
-        client.set_registered_model_alias(name, PREVIOUS, old_version)
-    client.set_registered_model_alias(name, CHAMPION, new_version)
+        set_alias(name, PREVIOUS, old_version)
+    set_alias(name, CHAMPION, new_version)
 
 
 def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
