@@ -79,6 +79,10 @@ class DataConfig:
         return tuple(c.strip() for c in name.split(",") if c.strip())
 
 
+SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag")
+DMDT_NORMALISATIONS = ("mahabal", "column")
+
+
 @dataclasses.dataclass(frozen=True)
 class SequenceConfig:
     """Padded light-curve sequences (paper section 2.2).
@@ -86,8 +90,10 @@ class SequenceConfig:
     Attributes:
         length: points kept per curve; shorter curves are zero-padded at the end (paper: 359 OGLE,
             546 CRTS), longer ones clipped.
-        channels: ``mag`` (the paper: magnitudes minus the curve's median) or ``dt,dmag`` (time and
-            magnitude differences between consecutive points); a mask channel (1 = real point) is
+        channels: comma-separated, from ``mag`` (the paper: the raw magnitudes), ``mag_centred``
+            (magnitudes minus the curve's median: the shape without the star's brightness), ``dt``
+            (log10 time step to the previous point) and ``dmag`` (magnitude change from it); e.g.
+            ``mag`` or ``dt,dmag`` or ``mag_centred,dt``. A mask channel (1 = real point) is
             appended when ``mask`` is true.
         mask: append the padding mask as a channel.
     """
@@ -99,8 +105,15 @@ class SequenceConfig:
     def __post_init__(self):
         if self.length < 8:
             raise ConfigError(f"sequence.length must be >= 8, got {self.length}")
-        if self.channels not in ("mag", "dt,dmag"):
-            raise ConfigError(f"sequence.channels must be 'mag' or 'dt,dmag', got '{self.channels}'")
+        names = self.channel_names
+        unknown = [name for name in names if name not in SEQUENCE_CHANNELS]
+        if not names or unknown or len(set(names)) != len(names):
+            raise ConfigError(f"sequence.channels must be distinct names from {', '.join(SEQUENCE_CHANNELS)}, "
+                              f"comma-separated; got '{self.channels}'")
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.channels.split(",") if name.strip())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,18 +128,30 @@ class DmdtConfig:
             gives ~110-150 dm and ~180-220 dt bins on these surveys; the defaults cap them at the
             paper's 90 x 53 grid (the uncapped medians are recorded with the bins).
         fd_sample: training curves used to choose FD bins (a seeded sample for large splits).
+        dt_low_quantile: where the FD dt range starts: the median over training curves of this
+            quantile of each curve's positive pair dt. 0 (default) starts at the closest pair, so
+            the short-dt pairs that carry the period of short-period stars stay in the map; the
+            earlier default 0.005 started at ~4 days on synthetic OGLE and cut them all.
+        normalisation: ``mahabal`` (the paper: counts / the curve's pairs, scaled to 0-255) or
+            ``column`` (counts / the pairs in the same dt column).
     """
 
     binning: str = "fd"
     max_dm_bins: int = 90
     max_dt_bins: int = 53
     fd_sample: int = 2000
+    dt_low_quantile: float = 0.0
+    normalisation: str = "mahabal"
 
     def __post_init__(self):
         if self.binning not in ("fd", "mahabal"):
             raise ConfigError(f"dmdt.binning must be 'fd' or 'mahabal', got '{self.binning}'")
         if self.max_dm_bins < 2 or self.max_dt_bins < 2:
             raise ConfigError(f"dmdt.max_dm_bins and dmdt.max_dt_bins must be >= 2, got {self.max_dm_bins}, {self.max_dt_bins}")
+        if self.normalisation not in DMDT_NORMALISATIONS:
+            raise ConfigError(f"dmdt.normalisation must be 'mahabal' or 'column', got '{self.normalisation}'")
+        if not 0 <= self.dt_low_quantile < 0.5:
+            raise ConfigError(f"dmdt.dt_low_quantile must be in [0, 0.5), got {self.dt_low_quantile}")
 
 
 @dataclasses.dataclass(frozen=True)

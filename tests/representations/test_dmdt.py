@@ -5,7 +5,7 @@ import pytest
 
 from vsexp.config import DmdtConfig
 from vsexp.errors import ConfigError
-from vsexp.representations.dmdt import (DmdtBins, dmdt_counts, fd_bins, mahabal_bins, normalise_counts,
+from vsexp.representations.dmdt import (DmdtBins, dmdt_counts, dmdt_images, fd_bins, mahabal_bins, normalise_counts,
                                         numpy_dmdt_counts)
 
 
@@ -56,7 +56,9 @@ def test_fd_bins_on_known_case():
     expected_dm = np.histogram_bin_edges(mags[j] - mags[i], "fd").size - 1
     expected_dt = np.histogram_bin_edges(np.log10(times[j] - times[i]), "fd").size - 1
     assert bins.shape == (expected_dm, expected_dt)
-    assert bins.dt_edges[0] == 1.0 and bins.dt_edges[-1] == 49.0  # 0.5% of the positive dt are 1 day
+    assert bins.dt_edges[0] == 1.0 and bins.dt_edges[-1] == 49.0  # the closest pair is 1 day apart
+    later = fd_bins([(times, mags)] * 3, DmdtConfig(dt_low_quantile=0.1))
+    assert later.dt_edges[0] == np.quantile(times[j] - times[i], 0.1)
     capped = fd_bins([(times, mags)], DmdtConfig(max_dm_bins=8, max_dt_bins=5))
     assert capped.shape == (8, 5) and capped.details["fd_median_dm_bins"] == expected_dm
 
@@ -68,6 +70,32 @@ def test_mahabal_normalisation_scales_by_pairs():
     assert images.dtype == np.uint8
 
 
+def test_column_normalisation_scales_by_pairs_in_each_dt_column():
+    counts = np.array([[[1, 0, 30], [3, 0, 10]]])  # dt columns hold 4, 0 and 40 pairs
+    images = normalise_counts(counts, np.array([20]), "column")
+    np.testing.assert_array_equal(images[0], [[64, 0, 192], [192, 0, 64]])
+    mahabal = normalise_counts(counts, np.array([20]))  # 190 pairs: the short-dt column nearly vanishes
+    np.testing.assert_array_equal(mahabal[0], [[2, 0, 41], [5, 0, 14]])
+
+
+def test_column_normalisation_travels_with_the_bins(tmp_path):
+    bins = fd_bins(_random_curves(count=10), DmdtConfig(normalisation="column", max_dm_bins=8, max_dt_bins=6))
+    again = DmdtBins.from_dict(bins.to_dict())
+    assert again.normalisation == "column"
+    images = dmdt_images(_random_curves(count=3, seed=5), again)
+    column_sums = images.astype(int).sum(axis=1)
+    assert np.all((column_sums == 0) | (column_sums >= 255))  # every non-empty column is scaled to its own pairs
+
+
 def test_bad_edges_refused():
     with pytest.raises(ConfigError, match="strictly increasing"):
         DmdtBins(np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0]), "edges")
+
+
+def test_bad_dmdt_config_refused():
+    for settings, message in (({"binning": "log"}, "dmdt.binning must be"), ({"max_dt_bins": 1}, "must be >= 2"),
+                              ({"dt_low_quantile": 0.5}, r"dt_low_quantile must be in \[0, 0.5\)"),
+                              ({"dt_low_quantile": -0.1}, "dt_low_quantile"),
+                              ({"normalisation": "log"}, "dmdt.normalisation must be 'mahabal' or 'column'")):
+        with pytest.raises(ConfigError, match=message):
+            DmdtConfig(**settings)

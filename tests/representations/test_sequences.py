@@ -31,6 +31,14 @@ def test_dt_dmag_channels_with_mask():
     np.testing.assert_array_equal(out[:, 2], [1, 1, 1, 0, 0, 0, 0, 0])
 
 
+def test_centred_magnitudes_with_time_steps():
+    config = SequenceConfig(length=8, channels="mag_centred,dt")
+    times, mags = np.array([0.0, 0.1, 10.1]), np.array([17.0, 17.4, 16.8])
+    out = pad_sequences([(times, mags)], config, SequenceStats((0.0, 0.0), (1.0, 1.0)))[0]
+    np.testing.assert_allclose(out[:4, 0], [0.0, 0.4, -0.2, 0.0], atol=1e-6)  # the median 17.0 removed
+    np.testing.assert_allclose(out[:3, 1], [-4.0, -1.0, 1.0], atol=1e-6)
+
+
 def test_stats_from_given_curves_only():
     curves = [(np.arange(4.0), np.array([10.0, 12.0, 10.0, 12.0]))]
     stats = fit_stats(curves, SequenceConfig(length=8))
@@ -38,8 +46,9 @@ def test_stats_from_given_curves_only():
 
 
 def test_bad_sequence_config_refused():
-    with pytest.raises(ConfigError, match="'mag' or 'dt,dmag'"):
-        SequenceConfig(channels="flux")
+    for channels in ("flux", "mag,mag", ""):
+        with pytest.raises(ConfigError, match="sequence.channels must be distinct names from mag, mag_centred"):
+            SequenceConfig(channels=channels)
 
 
 def test_representations_are_cached_and_fitted_on_train(tiny_dataset):

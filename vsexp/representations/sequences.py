@@ -1,9 +1,13 @@
 """Padded light-curve sequences (paper section 2.2): fixed length, zero-padded at the end.
 
-Channels:
-- ``mag`` (the paper): magnitudes, standardised with the training split's mean and std.
-- ``dt,dmag``: log10 of the time step to the previous point (days, 0 for the first) and the
-  magnitude change, each standardised with training statistics.
+Channels (``SequenceConfig.channels``, any comma-separated combination):
+- ``mag`` (the paper): the raw magnitudes.
+- ``mag_centred``: magnitudes minus the curve's median, so the shape is not swamped by the star's
+  brightness (standardising raw magnitudes over the training split divides a 0.1 mag pulsation by
+  the ~1-2 mag spread of mean brightness between stars).
+- ``dt``: log10 of the time step to the previous point (days; the floor for the first point).
+- ``dmag``: the magnitude change from the previous point (0 for the first).
+Each channel is standardised with the training split's mean and std.
 An optional mask channel (1 = real point, 0 = padding) lets a model ignore padding. Padding is 0
 after standardisation, so it sits at the training mean.
 """
@@ -37,14 +41,19 @@ class SequenceStats:
 def raw_channels(times: np.ndarray, mags: np.ndarray, config: SequenceConfig) -> np.ndarray:
     """[min(n, length), channels] unstandardised values of one curve."""
     times, mags = times[: config.length], mags[: config.length]
-    if config.channels == "mag":
-        return mags[:, None]
-    dt = np.diff(times, prepend=times[0])
-    dt[0] = 0.0
-    log_dt = np.log10(np.maximum(dt, MIN_DT_DAYS))
-    log_dt[0] = np.log10(MIN_DT_DAYS)
-    dmag = np.diff(mags, prepend=mags[0])
-    return np.stack([log_dt, dmag], axis=1)
+    columns = []
+    for name in config.channel_names:
+        if name == "mag":
+            columns.append(mags)
+        elif name == "mag_centred":
+            columns.append(mags - np.median(mags))
+        elif name == "dt":
+            log_dt = np.log10(np.maximum(np.diff(times, prepend=times[0]), MIN_DT_DAYS))
+            log_dt[0] = np.log10(MIN_DT_DAYS)
+            columns.append(log_dt)
+        else:  # dmag
+            columns.append(np.diff(mags, prepend=mags[0]))
+    return np.stack(columns, axis=1)
 
 
 def fit_stats(curves, config: SequenceConfig) -> SequenceStats:
