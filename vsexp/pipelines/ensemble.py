@@ -31,7 +31,7 @@ from vsexp.training.metrics import evaluate_predictions, reliability
 log = logging.getLogger(__name__)
 
 
-def _member_names(member_uris: list[str], run_ids: list[str]) -> list[str]:
+def _member_names(run_ids: list[str]) -> list[str]:
     """Short readable names: the member run's model and branches, made unique by position."""
     names = []
     for position, run_id in enumerate(run_ids):
@@ -78,7 +78,7 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
     if list(dataset.classes) != list(class_names):
         raise ConfigError(f"the members predict {class_names}, their dataset {dataset.manifest['name']} has "
                           f"{dataset.classes}")
-    names = _member_names(member_uris, run_ids)
+    names = _member_names(run_ids)
     labels, member_probabilities = {}, {}
     for split in ("validation", "test"):
         labels[split] = dataset.labels(split)
