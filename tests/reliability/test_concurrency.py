@@ -1,4 +1,5 @@
-"""Two promotions at once leave one consistent champion; documented servers bind loopback."""
+"""Concurrent work stays consistent: two promotions at once, the same training twice, search workers
+starting together; documented servers bind loopback."""
 
 import json
 import os
@@ -11,8 +12,9 @@ from mlflow import MlflowClient
 
 from vsexp.config import with_overrides
 from vsexp.pipelines.promote import promote
-from vsexp.pipelines.train import train
+from vsexp.pipelines.train import claimed_work_dir, train
 from vsexp.presets import load_preset
+from vsexp.tuning.optuna_search import worker_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +45,20 @@ def test_every_documented_server_binds_loopback():
     assert commands, "the README documents how to start the servers"
     for command in commands:
         assert "--host 127.0.0.1" in command, command
+
+
+def test_the_same_training_started_twice_does_not_share_a_work_folder(isolated_workspace):
+    config = load_preset("tiny", "lstm")
+    with claimed_work_dir(config, "hash") as first, claimed_work_dir(config, "hash") as second:
+        assert first != second and first.is_dir() and second.is_dir()
+    assert first.is_dir() and not second.exists()  # the resumable one stays until the run finishes
+    with claimed_work_dir(config, "hash", "run-a") as trial_a, claimed_work_dir(config, "hash", "run-b") as trial_b:
+        assert len({trial_a, trial_b, first}) == 3
+    assert not trial_a.exists() and not trial_b.exists()
+
+
+def test_workers_joining_a_study_together_draw_different_samples():
+    seeds = subprocess.run([sys.executable, "-c", "from vsexp.tuning.optuna_search import worker_seed; "
+                            "print(worker_seed(42, 0))"], capture_output=True, text=True, check=True).stdout
+    assert int(seeds) != worker_seed(42, 0)  # another process, same study state
+    assert worker_seed(42, 0) == worker_seed(42, 0) != worker_seed(42, 1)

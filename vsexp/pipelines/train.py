@@ -7,11 +7,13 @@ dataset (built or reused) -> representations (cached) -> fit -> evaluate on vali
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import shutil
 import time
+import uuid
 
 import mlflow
 import numpy as np
@@ -38,6 +40,34 @@ def work_dir_for(config: TrainConfig, dataset_hash: str):
     key = hashlib.sha256(json.dumps([to_flat(config), dataset_hash, git_commit()], sort_keys=True,
                                     default=str).encode()).hexdigest()[:16]
     return cache_root() / "runs" / key
+
+
+@contextlib.contextmanager
+def claimed_work_dir(config: TrainConfig, dataset_hash: str, trial_run_id: str | None = None):
+    """The run's work folder, locked for as long as the run trains.
+
+    A search trial gets a folder of its own (its run id): trials are not resumed, and two workers
+    may train the same configuration at once. Any other run gets ``work_dir_for``'s folder, so a
+    killed run resumes — unless another process holds it right now (the same training started
+    twice), in which case this one works in a fresh folder rather than overwriting its backups.
+    """
+    shared = work_dir_for(config, dataset_hash)
+    work_dir = shared.with_name(f"trial-{trial_run_id}") if trial_run_id else shared
+    work_dir.mkdir(parents=True, exist_ok=True)
+    resumable = trial_run_id is None
+    with open(work_dir / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("%s is in use by another training of the same configuration; working in a fresh folder",
+                        work_dir)
+            work_dir, resumable = shared.with_name(f"{shared.name}-{uuid.uuid4().hex[:8]}"), False
+            work_dir.mkdir(parents=True)
+        try:
+            yield work_dir
+        finally:
+            if not resumable:  # nothing will ever resume from it, finished or not
+                shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _concatenate(parts):
@@ -105,15 +135,16 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
             "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind),
             "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
             "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
-    work_dir = work_dir_for(config, dataset.manifest["content_hash"])
-    if use_active_run:
-        mlflow.set_tags(tags)
-        context = contextlib.nullcontext(mlflow.active_run())
-    else:
-        context = start_run(f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}",
-                            tags=tags, nested=nested, resume_run_id=_interrupted_run(work_dir))
-    with context as run:
-        work_dir.mkdir(parents=True, exist_ok=True)
+    trial_run_id = mlflow.active_run().info.run_id if use_active_run else None
+    with contextlib.ExitStack() as stack:
+        work_dir = stack.enter_context(claimed_work_dir(config, dataset.manifest["content_hash"], trial_run_id))
+        if use_active_run:
+            mlflow.set_tags(tags)
+            run = mlflow.active_run()
+        else:
+            run = stack.enter_context(start_run(
+                f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}", tags=tags,
+                nested=nested, resume_run_id=_interrupted_run(work_dir)))
         (work_dir / "run.json").write_text(json.dumps({"run_id": run.info.run_id}))
         log_config(config)
         log_dataset(dataset)

@@ -13,6 +13,7 @@ Studies are created with ``load_if_exists``: running the same study again contin
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -105,12 +106,25 @@ def make_pruner(spec: str) -> optuna.pruners.BasePruner:
     raise ConfigError(f"unknown pruner '{spec}' (allowed: median, hyperband, none, threshold:NUMBER)")
 
 
+def worker_seed(seed: int, trials_so_far: int) -> int:
+    """The sampler seed of one worker joining a study.
+
+    It moves on with the study, so a resumed study does not repeat its first trials, and mixes in the
+    worker's host and process: workers started together on a shared study see the same trial count
+    and would otherwise draw the same startup trials (and train identical configurations at once).
+    A search is therefore reproducible trial by trial (each trial's params and training seed are
+    logged), not as a sequence of proposals.
+    """
+    key = f"{seed}:{trials_so_far}:{socket.gethostname()}:{os.getpid()}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "little")
+
+
 def create_study(name: str, storage, seed: int, pruner: str = "median") -> optuna.Study:
     """Create or load (resume) a maximising study with a TPE sampler and a pruner."""
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
                                 pruner=make_pruner(pruner))
-    # the sampler seed moves on with the study, so a resumed study does not repeat its first trials
-    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), n_startup_trials=5)
+    study.sampler = optuna.samplers.TPESampler(seed=worker_seed(seed, len(study.trials)), n_startup_trials=5,
+                                               constant_liar=True)
     if isinstance(storage, RDBStorage):
         optuna.storages.fail_stale_trials(study)
     else:
