@@ -79,7 +79,8 @@ class DataConfig:
         return tuple(c.strip() for c in name.split(",") if c.strip())
 
 
-SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag")
+SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag", "phase", "log_period")
+SEQUENCE_ORDERS = ("time", "phase")
 DMDT_NORMALISATIONS = ("mahabal", "column")
 
 
@@ -93,14 +94,20 @@ class SequenceConfig:
         channels: comma-separated, from ``mag`` (the paper: the raw magnitudes), ``mag_centred``
             (magnitudes minus the curve's median: the shape without the star's brightness), ``dt``
             (log10 time step to the previous point) and ``dmag`` (magnitude change from it); e.g.
-            ``mag`` or ``dt,dmag`` or ``mag_centred,dt``. A mask channel (1 = real point) is
-            appended when ``mask`` is true.
+            ``mag`` or ``dt,dmag`` or ``mag_centred,dt``; ``phase`` is each point's phase at the
+            curve's period (0 at its brightest), ``log_period`` that period (constant along the
+            curve). A mask channel (1 = real point) is appended when ``mask`` is true.
         mask: append the padding mask as a channel.
+        order: ``time`` (the paper) or ``phase``: the kept points sorted by their phase at the
+            curve's period (from the feature extractor; time order where it has none), so a
+            period shorter than the cadence shows as a shape rather than as scatter; ``dmag`` is
+            then the step along the folded curve, and ``dt`` is refused.
     """
 
     length: int = 359
     channels: str = "mag"
     mask: bool = False
+    order: str = "time"
 
     def __post_init__(self):
         if self.length < 8:
@@ -110,10 +117,20 @@ class SequenceConfig:
         if not names or unknown or len(set(names)) != len(names):
             raise ConfigError(f"sequence.channels must be distinct names from {', '.join(SEQUENCE_CHANNELS)}, "
                               f"comma-separated; got '{self.channels}'")
+        if self.order not in SEQUENCE_ORDERS:
+            raise ConfigError(f"sequence.order must be one of {', '.join(SEQUENCE_ORDERS)}, got '{self.order}'")
+        if self.order == "phase" and "dt" in names:
+            raise ConfigError("the 'dt' channel has no meaning in phase order (points from different cycles); "
+                              "use 'phase' or 'dmag'")
 
     @property
     def channel_names(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.channels.split(",") if name.strip())
+
+    @property
+    def needs_period(self) -> bool:
+        """Whether the sequences need each curve's period (and so its features)."""
+        return self.order == "phase" or bool({"phase", "log_period"} & set(self.channel_names))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,7 +5,8 @@ import pytest
 
 from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
-from vsexp.representations.cache import build_representations
+from vsexp.representations.cache import build_representations, curve_triples
+from vsexp.representations.folded import Fold
 from vsexp.representations.sequences import SequenceStats, fit_stats, pad_sequences
 
 
@@ -39,6 +40,21 @@ def test_centred_magnitudes_with_time_steps():
     np.testing.assert_allclose(out[:3, 1], [-4.0, -1.0, 1.0], atol=1e-6)
 
 
+def test_phase_order_sorts_the_kept_points_by_phase():
+    config = SequenceConfig(length=8, channels="mag,phase,dmag,log_period", order="phase")
+    times, mags = np.arange(9.0), 10.0 + np.arange(9.0)
+    phases = np.array([0.7, 0.1, 0.9, 0.4, 0.3, 0.8, 0.2, 0.6, 0.0])  # the ninth point is clipped first
+    stats = SequenceStats((0.0, 0.0, 0.0, -1.0), (1.0,) * 4)
+    out = pad_sequences([(times, mags)], config, stats, [Fold(0.01, phases)])[0]
+    np.testing.assert_allclose(out[:, 0], [11, 16, 14, 13, 17, 10, 15, 12])
+    np.testing.assert_allclose(out[:, 1], [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9], atol=1e-6)
+    np.testing.assert_allclose(out[:, 2], [0, 5, -2, -1, 4, -7, 5, -3])  # steps along the folded curve
+    np.testing.assert_allclose(out[:, 3], -1.0)  # log10(0.01) standardised with mean -1
+    no_period = pad_sequences([(times, mags)], config, stats, [None])[0]
+    np.testing.assert_allclose(no_period[:, 0], mags[:8])  # time order, phase 0, the mean log period
+    np.testing.assert_allclose(no_period[:, [1, 3]], 0.0)
+
+
 def test_stats_from_given_curves_only():
     curves = [(np.arange(4.0), np.array([10.0, 12.0, 10.0, 12.0]))]
     stats = fit_stats(curves, SequenceConfig(length=8))
@@ -49,6 +65,10 @@ def test_bad_sequence_config_refused():
     for channels in ("flux", "mag,mag", ""):
         with pytest.raises(ConfigError, match="sequence.channels must be distinct names from mag, mag_centred"):
             SequenceConfig(channels=channels)
+    with pytest.raises(ConfigError, match="sequence.order must be one of time, phase, got 'period'"):
+        SequenceConfig(order="period")
+    with pytest.raises(ConfigError, match="the 'dt' channel has no meaning in phase order"):
+        SequenceConfig(channels="mag,dt", order="phase")
 
 
 def test_representations_are_cached_and_fitted_on_train(tiny_dataset):
@@ -64,3 +84,17 @@ def test_representations_are_cached_and_fitted_on_train(tiny_dataset):
     assert second.transform.sequence_stats.mean[0] == pytest.approx(all_mags.mean())
     assert second.inputs("sequence", "test").shape == ((tiny_dataset.table["split"] == "test").sum(), 64, 1)
     assert second.inputs("dmdt", "train").dtype == np.uint8
+
+
+def test_phase_ordered_sequences_cached_and_served_alike(tiny_dataset):
+    sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
+    representations = build_representations(tiny_dataset, sequence, DmdtConfig(max_dm_bins=16, max_dt_bins=12,
+                                                                               fd_sample=20), kinds=("sequence",))
+    cached = np.asarray(representations.array("sequence"))
+    stats = representations.transform.sequence_stats
+    phase = cached[:, :, 1] * stats.std[1] + stats.mean[1]
+    lengths = np.minimum([len(t) for t in tiny_dataset.table["times"]], 64)
+    ordered = [np.all(np.diff(phase[i, :n]) >= -1e-5) for i, n in enumerate(lengths)]
+    assert all(ordered) and np.mean([phase[i, :n].max() > 0.5 for i, n in enumerate(lengths)]) > 0.9
+    raw = curve_triples(tiny_dataset.table.iloc[:5])
+    np.testing.assert_allclose(representations.transform.inputs("sequence", raw), cached[:5], atol=1e-5)

@@ -27,6 +27,18 @@ log = logging.getLogger(__name__)
 INPUT_KINDS = ("sequence", "dmdt", "features", "folded", "features_scaled")
 FOLD_BINS = 64
 FEATURE_CLIP = 10.0
+FEATURES_VERSION = 1  # bump when the feature extractor changes: cached feature arrays are then recomputed
+FEATURES_KEY = hashlib.sha256(json.dumps({"version": FEATURES_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _folds(curves, config: SequenceConfig, features):
+    """Per-curve folds for sequences that need them (features computed when not given), else None."""
+    if not config.needs_period:
+        return None
+    from vsexp.representations.features import extract_features
+    from vsexp.representations.folded import curve_folds
+
+    return curve_folds(curves, extract_features(curves) if features is None else features)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,9 +60,11 @@ class Transform:
     feature_center: tuple[float, ...] | None = None
     feature_scale: tuple[float, ...] | None = None
 
-    def sequences(self, curves) -> np.ndarray:
-        """[n, length, channels] float32 from [(times, mags, errors), ...]."""
-        return sequences.pad_sequences(curves, self.sequence_config, self.sequence_stats)
+    def sequences(self, curves, features: np.ndarray | None = None) -> np.ndarray:
+        """[n, length, channels] float32 from [(times, mags, errors), ...] (and, when the sequences
+        are phase-ordered or carry a phase channel, the curves' features, computed if not given)."""
+        return sequences.pad_sequences(curves, self.sequence_config, self.sequence_stats,
+                                       _folds(curves, self.sequence_config, features))
 
     def dmdt(self, curves, progress=None) -> np.ndarray:
         """[n, n_dm, n_dt] uint8 Mahabal-normalised images from [(times, mags, errors), ...]."""
@@ -73,13 +87,14 @@ class Transform:
     def inputs(self, kind, curves):
         """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves."""
         if isinstance(kind, (tuple, list)):
-            features = self.inputs("features", curves) if {"features", "folded", "features_scaled"} & set(kind) else None
+            wanted = {"features", "folded", "features_scaled"} | ({"sequence"} if self.sequence_config.needs_period else set())
+            features = self.inputs("features", curves) if wanted & set(kind) else None
             return {k: self._from(k, curves, features) for k in kind}
         return self._from(kind, curves, None)
 
     def _from(self, kind: str, curves, features):
         if kind == "sequence":
-            return self.sequences(curves)
+            return self.sequences(curves, features)
         if kind == "dmdt":
             return self.dmdt(curves)
         if kind in ("features", "folded", "features_scaled"):
@@ -112,10 +127,41 @@ class Transform:
 
     def key(self, kind: str) -> str:
         state = self.to_dict()
-        part = {"sequence": {k: state[k] for k in ("sequence_config", "sequence_stats")},
-                "dmdt": state["dmdt_bins"], "features": {"version": 1},
-                "folded": {"version": 1, "bins": self.fold_bins}}[kind]
+        if kind == "features":
+            return FEATURES_KEY
+        sequence = {k: state[k] for k in ("sequence_config", "sequence_stats")}
+        if self.sequence_config.needs_period:
+            sequence["features"] = FEATURES_VERSION
+        part = {"sequence": sequence, "dmdt": state["dmdt_bins"],
+                "folded": {"version": 1, "bins": self.fold_bins, "features": FEATURES_VERSION}}[kind]
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _cached(path: Path, kind: str, dataset: Dataset, compute) -> np.ndarray:
+    """The array at ``path`` (memory-mapped), or ``compute(curves, progress)`` over all stars, saved there."""
+    if path.exists():
+        return np.load(path, mmap_mode="r")
+    curves = curve_triples(dataset.table)
+    with tqdm(total=len(curves), desc=f"{kind} inputs", unit="curve", disable=None) as progress:
+        values = compute(curves, progress)
+        progress.update(len(curves) - progress.n)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(target):  # atomic: an interrupted or concurrent build never leaves a half-written cache
+        with open(target, "wb") as handle:  # a handle: np.save would append .npy to the name
+            np.save(handle, values)
+
+    replace_atomically(path, save)
+    log.info("cached %s inputs %s at %s", kind, values.shape, path)
+    return values
+
+
+def dataset_features(dataset: Dataset, folder: Path) -> np.ndarray:
+    """Every star's feature vector, computed once and cached; it depends on no fitted state."""
+    from vsexp.representations.features import extract_features
+
+    return _cached(folder / f"features-{FEATURES_KEY}.npy", "features", dataset,
+                   lambda curves, progress: extract_features(curves))
 
 
 def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -123,10 +169,13 @@ def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return [(np.asarray(t), np.asarray(m), np.asarray(e)) for t, m, e in zip(table["times"], table["mags"], table["errors"])]
 
 
-def fit_transform(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config: DmdtConfig) -> Transform:
-    """Fit sequence statistics and dm-dt bins on the training split only."""
+def fit_transform(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config: DmdtConfig,
+                  train_features: np.ndarray | None = None) -> Transform:
+    """Fit sequence statistics and dm-dt bins on the training split only (``train_features``: the
+    training curves' features, used when the sequences need periods)."""
     train = curve_triples(dataset.split("train"))
-    return Transform(sequence_config, sequences.fit_stats(train, sequence_config),
+    return Transform(sequence_config,
+                     sequences.fit_stats(train, sequence_config, _folds(train, sequence_config, train_features)),
                      dmdt.choose_bins(train, dmdt_config, seed=dataset.manifest["seed"]))
 
 
@@ -146,29 +195,21 @@ class Representations:
         """All stars' inputs of ``kind``, computed once and cached (memory-mapped when loaded)."""
         if kind == "features_scaled":
             return self.transform.scale_features(np.asarray(self.array("features")))
-        path = self.folder / f"{kind}-{self.transform.key(kind)}.npy"
-        if path.exists():
-            return np.load(path, mmap_mode="r")
-        curves = curve_triples(self.dataset.table)
-        with tqdm(total=len(curves), desc=f"{kind} inputs", unit="curve", disable=None) as progress:
+        if kind == "features":
+            return dataset_features(self.dataset, self.folder)
+
+        def compute(curves, progress):
             if kind == "dmdt":
-                values = self.transform.dmdt(curves, progress=progress)
-            elif kind == "folded":
+                return self.transform.dmdt(curves, progress=progress)
+            if kind == "sequence" and self.transform.sequence_config.needs_period:
+                return self.transform.sequences(curves, np.asarray(self.array("features")))
+            if kind == "folded":
                 from vsexp.representations.folded import folded_curves
 
-                values = folded_curves(curves, np.asarray(self.array("features")), self.transform.fold_bins)
-            else:
-                values = self.transform.inputs(kind, curves)
-            progress.update(len(curves))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # atomic: an interrupted or concurrent build never leaves a half-written cache
-        def save(target):
-            with open(target, "wb") as handle:  # a handle: np.save would append .npy to the name
-                np.save(handle, values)
+                return folded_curves(curves, np.asarray(self.array("features")), self.transform.fold_bins)
+            return self.transform.inputs(kind, curves)
 
-        replace_atomically(path, save)
-        log.info("cached %s inputs %s at %s", kind, values.shape, path)
-        return values
+        return _cached(self.folder / f"{kind}-{self.transform.key(kind)}.npy", kind, self.dataset, compute)
 
     def inputs(self, kind, split: str):
         """Inputs of ``kind`` (a dict for a tuple of kinds) for the rows of ``split``."""
@@ -197,7 +238,10 @@ def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmd
     if transform_path.exists():
         transform = Transform.from_dict(json.loads(transform_path.read_text()))
     else:
-        transform = fit_transform(dataset, sequence_config, dmdt_config)
+        train_features = None
+        if sequence_config.needs_period:
+            train_features = np.asarray(dataset_features(dataset, folder))[(dataset.table["split"] == "train").to_numpy()]
+        transform = fit_transform(dataset, sequence_config, dmdt_config, train_features)
         folder.mkdir(parents=True, exist_ok=True)
         replace_atomically(transform_path, lambda target: target.write_text(json.dumps(transform.to_dict())))
     representations = Representations(dataset, transform, folder)

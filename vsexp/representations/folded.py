@@ -13,6 +13,8 @@ the bin. Period and amplitude themselves are in the feature vector.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from vsexp.representations.features import FEATURE_NAMES, harmonic_fit
@@ -33,16 +35,38 @@ def folding_period(features: np.ndarray) -> float:
     return float(period)
 
 
+def aligned_phases(times, mags, errors, period: float) -> np.ndarray:
+    """Each point's phase in [0, 1) at ``period``, zero at the brightest point of the harmonic fit."""
+    weights = 1.0 / np.asarray(errors) ** 2
+    _, _, model = harmonic_fit(times, mags, weights / weights.mean(), 1.0 / period)
+    phase = (times / period) % 1.0
+    return (phase - phase[np.argmin(model)]) % 1.0
+
+
+class Fold(NamedTuple):
+    """A curve's folding period and each point's aligned phase."""
+
+    period: float
+    phases: np.ndarray
+
+
+def curve_folds(curves, features: np.ndarray) -> list[Fold | None]:
+    """Each curve folded at its folding period; None where the period is undefined."""
+    folds = []
+    for (times, mags, errors), vector in zip(curves, features):
+        period = folding_period(vector)
+        usable = np.isfinite(period) and period > 0 and len(times) >= 4
+        folds.append(Fold(period, aligned_phases(np.asarray(times), np.asarray(mags), np.asarray(errors), period))
+                     if usable else None)
+    return folds
+
+
 def fold(times, mags, errors, period: float, bins: int) -> np.ndarray:
     """[bins, 2] folded, binned, normalised curve (zeros when the period is undefined)."""
     out = np.zeros((bins, 2), dtype=np.float32)
     if not np.isfinite(period) or period <= 0 or len(times) < 4:
         return out
-    weights = 1.0 / np.asarray(errors) ** 2
-    _, _, model = harmonic_fit(times, mags, weights / weights.mean(), 1.0 / period)
-    phase = (times / period) % 1.0
-    brightest = phase[np.argmin(model)]
-    phase = (phase - brightest) % 1.0
+    phase = aligned_phases(times, mags, errors, period)
     low, median, high = np.percentile(mags, [5, 50, 95])
     scale = max(high - low, 1e-3)
     index = np.minimum((phase * bins).astype(int), bins - 1)
