@@ -151,6 +151,9 @@ class DmdtConfig:
             earlier default 0.005 started at ~4 days on synthetic OGLE and cut them all.
         normalisation: ``mahabal`` (the paper: counts / the curve's pairs, scaled to 0-255) or
             ``column`` (counts / the pairs in the same dt column).
+        phase_channel: add a second image channel, the dm-dphase map: the same pairs binned by
+            their phase difference at the curve's period (as many uniform phase bins as dt bins;
+            periods from the feature extractor, an empty map where there is none).
     """
 
     binning: str = "fd"
@@ -159,6 +162,7 @@ class DmdtConfig:
     fd_sample: int = 2000
     dt_low_quantile: float = 0.0
     normalisation: str = "mahabal"
+    phase_channel: bool = False
 
     def __post_init__(self):
         if self.binning not in ("fd", "mahabal"):

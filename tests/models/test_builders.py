@@ -26,6 +26,8 @@ def test_cnn2d_takes_uint8_images_and_starts_with_3x3():
     assert model.output_shape == (None, 5)
     out = model.predict(np.full((2, 90, 53), 255, dtype=np.uint8), verbose=0)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    two_channels = build_cnn2d(Cnn2dConfig(), (90, 53, 2), 5)  # dm-dt + dm-dphase
+    assert two_channels.get_layer("conv1").input.shape[-1] == 2
 
 
 @pytest.mark.parametrize("builder, config, shape", [

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-from vsexp.config import DmdtConfig
+from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
-from vsexp.representations.dmdt import (DmdtBins, dmdt_counts, dmdt_images, fd_bins, mahabal_bins, normalise_counts,
-                                        numpy_dmdt_counts)
+from vsexp.representations.cache import build_representations, curve_triples
+from vsexp.representations.dmdt import (DmdtBins, dmdt_counts, dmdt_images, dmdt_phase_images, fd_bins, mahabal_bins,
+                                        normalise_counts, numpy_dmdt_counts)
+from vsexp.representations.folded import Fold
 
 
 def _random_curves(count=80, seed=0, rounding=None):
@@ -99,3 +101,30 @@ def test_bad_dmdt_config_refused():
                               ({"normalisation": "log"}, "dmdt.normalisation must be 'mahabal' or 'column'")):
         with pytest.raises(ConfigError, match=message):
             DmdtConfig(**settings)
+
+
+def test_phase_images_bin_every_pair_by_its_phase_difference():
+    bins = DmdtBins(np.linspace(-1, 1, 9), np.logspace(-2, 3, 5), "fd")
+    rng = np.random.default_rng(3)
+    times, mags = np.sort(rng.uniform(0, 100, 40)), rng.normal(0, 0.3, 40)
+    phases = (times / 0.37) % 1.0
+    [image, empty] = dmdt_phase_images([(times, mags), (times, mags)], [Fold(0.37, phases), None], bins)
+    order = np.argsort(phases)
+    i, j = np.triu_indices(40, k=1)
+    dphase = phases[order][j] - phases[order][i]
+    dm = mags[order][j] - mags[order][i]
+    counts, _, _ = np.histogram2d(dm, dphase, bins=[bins.dm_edges, np.linspace(0, 1, 5)])
+    np.testing.assert_array_equal(image, normalise_counts(counts[None].astype(np.int64), np.array([40]))[0])
+    assert image.shape == bins.shape and not empty.any()
+
+
+def test_phase_channel_cached_and_served_alike(tiny_dataset):
+    config = DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20, phase_channel=True)
+    representations = build_representations(tiny_dataset, SequenceConfig(length=64), config, kinds=("dmdt",))
+    cached = np.asarray(representations.array("dmdt"))
+    assert cached.shape == (len(tiny_dataset.table), 16, 12, 2) and cached[..., 1].any()
+    raw = curve_triples(tiny_dataset.table.iloc[:5])
+    np.testing.assert_array_equal(representations.transform.inputs("dmdt", raw), cached[:5])
+    plain = build_representations(tiny_dataset, SequenceConfig(length=64), DmdtConfig(max_dm_bins=16, max_dt_bins=12,
+                                                                                     fd_sample=20), kinds=("dmdt",))
+    np.testing.assert_array_equal(np.asarray(plain.array("dmdt")), cached[..., 0])

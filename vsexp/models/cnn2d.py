@@ -29,7 +29,8 @@ def cnn2d_trunk(inputs, config: Cnn2dConfig, prefix: str = ""):
     """Scaling, convolutions, pooling and dropout on a uint8 [dm, dt] map; returns flat features."""
     input_shape = tuple(inputs.shape[1:])
     x = layers.Rescaling(1.0 / 255.0, name=f"{prefix}scale")(inputs)
-    x = layers.Reshape((*input_shape, 1), name=f"{prefix}channel")(x)
+    if len(input_shape) == 2:  # [dm, dt] -> one channel; [dm, dt, c] images keep theirs
+        x = layers.Reshape((*input_shape, 1), name=f"{prefix}channel")(x)
     for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
         x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"{prefix}conv{index}")(x)
         if index in config.pool_after and min(x.shape[1], x.shape[2]) >= 2:

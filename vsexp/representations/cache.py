@@ -31,9 +31,9 @@ FEATURES_VERSION = 1  # bump when the feature extractor changes: cached feature 
 FEATURES_KEY = hashlib.sha256(json.dumps({"version": FEATURES_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _folds(curves, config: SequenceConfig, features):
-    """Per-curve folds for sequences that need them (features computed when not given), else None."""
-    if not config.needs_period:
+def _folds(curves, needed: bool, features):
+    """Per-curve folds when ``needed`` (features computed when not given), else None."""
+    if not needed:
         return None
     from vsexp.representations.features import extract_features
     from vsexp.representations.folded import curve_folds
@@ -64,11 +64,22 @@ class Transform:
         """[n, length, channels] float32 from [(times, mags, errors), ...] (and, when the sequences
         are phase-ordered or carry a phase channel, the curves' features, computed if not given)."""
         return sequences.pad_sequences(curves, self.sequence_config, self.sequence_stats,
-                                       _folds(curves, self.sequence_config, features))
+                                       _folds(curves, self.sequence_config.needs_period, features))
 
-    def dmdt(self, curves, progress=None) -> np.ndarray:
-        """[n, n_dm, n_dt] uint8 Mahabal-normalised images from [(times, mags, errors), ...]."""
-        return dmdt.dmdt_images(curves, self.dmdt_bins, progress=progress)
+    def dmdt(self, curves, features: np.ndarray | None = None, progress=None) -> np.ndarray:
+        """[n, n_dm, n_dt] uint8 images from [(times, mags, errors), ...]; [n, n_dm, n_dt, 2] with the
+        dm-dphase channel (which needs the curves' features, computed if not given)."""
+        images = dmdt.dmdt_images(curves, self.dmdt_bins, progress=progress)
+        if not self.dmdt_bins.phase_channel:
+            return images
+        phase = dmdt.dmdt_phase_images(curves, _folds(curves, True, features), self.dmdt_bins)
+        return np.stack([images, phase], axis=-1)
+
+    @property
+    def period_kinds(self) -> set[str]:
+        """Input kinds that need each curve's period, hence its features."""
+        return ({"folded"} | ({"sequence"} if self.sequence_config.needs_period else set())
+                | ({"dmdt"} if self.dmdt_bins.phase_channel else set()))
 
     def scale_features(self, features: np.ndarray) -> np.ndarray:
         """Robustly standardised features, NaN -> 0 (the median), clipped to +-10."""
@@ -87,16 +98,17 @@ class Transform:
     def inputs(self, kind, curves):
         """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves."""
         if isinstance(kind, (tuple, list)):
-            wanted = {"features", "folded", "features_scaled"} | ({"sequence"} if self.sequence_config.needs_period else set())
+            wanted = {"features", "features_scaled"} | self.period_kinds
             features = self.inputs("features", curves) if wanted & set(kind) else None
-            return {k: self._from(k, curves, features) for k in kind}
-        return self._from(kind, curves, None)
+            return {k: self.compute(k, curves, features) for k in kind}
+        return self.compute(kind, curves, None)
 
-    def _from(self, kind: str, curves, features):
+    def compute(self, kind: str, curves, features=None):
+        """Inputs of one ``kind`` for raw curves, given their features when already at hand."""
         if kind == "sequence":
             return self.sequences(curves, features)
         if kind == "dmdt":
-            return self.dmdt(curves)
+            return self.dmdt(curves, features)
         if kind in ("features", "folded", "features_scaled"):
             if features is None:
                 from vsexp.representations.features import extract_features
@@ -132,7 +144,8 @@ class Transform:
         sequence = {k: state[k] for k in ("sequence_config", "sequence_stats")}
         if self.sequence_config.needs_period:
             sequence["features"] = FEATURES_VERSION
-        part = {"sequence": sequence, "dmdt": state["dmdt_bins"],
+        images = dict(state["dmdt_bins"], features=FEATURES_VERSION) if self.dmdt_bins.phase_channel else state["dmdt_bins"]
+        part = {"sequence": sequence, "dmdt": images,
                 "folded": {"version": 1, "bins": self.fold_bins, "features": FEATURES_VERSION}}[kind]
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -175,7 +188,7 @@ def fit_transform(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config
     training curves' features, used when the sequences need periods)."""
     train = curve_triples(dataset.split("train"))
     return Transform(sequence_config,
-                     sequences.fit_stats(train, sequence_config, _folds(train, sequence_config, train_features)),
+                     sequences.fit_stats(train, sequence_config, _folds(train, sequence_config.needs_period, train_features)),
                      dmdt.choose_bins(train, dmdt_config, seed=dataset.manifest["seed"]))
 
 
@@ -199,15 +212,10 @@ class Representations:
             return dataset_features(self.dataset, self.folder)
 
         def compute(curves, progress):
+            features = np.asarray(self.array("features")) if kind in self.transform.period_kinds else None
             if kind == "dmdt":
-                return self.transform.dmdt(curves, progress=progress)
-            if kind == "sequence" and self.transform.sequence_config.needs_period:
-                return self.transform.sequences(curves, np.asarray(self.array("features")))
-            if kind == "folded":
-                from vsexp.representations.folded import folded_curves
-
-                return folded_curves(curves, np.asarray(self.array("features")), self.transform.fold_bins)
-            return self.transform.inputs(kind, curves)
+                return self.transform.dmdt(curves, features, progress=progress)
+            return self.transform.compute(kind, curves, features)
 
         return _cached(self.folder / f"{kind}-{self.transform.key(kind)}.npy", kind, self.dataset, compute)
 

@@ -58,6 +58,7 @@ class DmdtBins:
         details: FD medians before capping, sample size, ranges.
         normalisation: how counts become the uint8 image: ``mahabal`` (per image) or ``column``
             (per dt column); see ``normalise_counts``.
+        phase_channel: images carry a second channel, the dm-dphase map (``dmdt_phase_images``).
     """
 
     dm_edges: np.ndarray
@@ -65,6 +66,7 @@ class DmdtBins:
     method: str
     details: dict = dataclasses.field(default_factory=dict)
     normalisation: str = "mahabal"
+    phase_channel: bool = False
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -72,12 +74,12 @@ class DmdtBins:
 
     def to_dict(self) -> dict:
         return {"dm_edges": self.dm_edges.tolist(), "dt_edges": self.dt_edges.tolist(), "method": self.method,
-                "details": self.details, "normalisation": self.normalisation}
+                "details": self.details, "normalisation": self.normalisation, "phase_channel": self.phase_channel}
 
     @classmethod
     def from_dict(cls, data: dict) -> "DmdtBins":
         return cls(np.asarray(data["dm_edges"], float), np.asarray(data["dt_edges"], float), data["method"],
-                   data.get("details", {}), data.get("normalisation", "mahabal"))
+                   data.get("details", {}), data.get("normalisation", "mahabal"), data.get("phase_channel", False))
 
     def __post_init__(self):
         for name, edges in (("dm_edges", self.dm_edges), ("dt_edges", self.dt_edges)):
@@ -142,7 +144,8 @@ def fd_bins(curves, config: DmdtConfig, seed: int = 0) -> DmdtBins:
 
 
 def choose_bins(curves, config: DmdtConfig, seed: int = 0) -> DmdtBins:
-    return fd_bins(curves, config, seed) if config.binning == "fd" else mahabal_bins(config.normalisation)
+    bins = fd_bins(curves, config, seed) if config.binning == "fd" else mahabal_bins(config.normalisation)
+    return dataclasses.replace(bins, phase_channel=config.phase_channel)
 
 
 def _lookup_table(edges: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -293,6 +296,29 @@ def dmdt_images(curves, bins: DmdtBins, chunk_size: int = 4096, progress=None) -
         if progress is not None:
             progress.update(len(chunk))
     return images
+
+
+def dmdt_phase_images(curves, folds, bins: DmdtBins) -> np.ndarray:
+    """uint8 dm-dphase images [n_curves, n_dm, n_dt]: every pair's dm against its phase difference.
+
+    Each curve's points, sorted by phase, play the part of sorted times, so the same exact kernel
+    bins the pairs over ``n_dt`` uniform phase bins on [0, 1) (same dm edges and normalisation).
+    A curve without a period (its fold None) gets an empty image.
+
+    Args:
+        folds: per curve, its ``folded.Fold`` (period, phases) or None.
+    """
+    phase_bins = DmdtBins(bins.dm_edges, np.linspace(0.0, 1.0, bins.shape[1] + 1), "phase",
+                          normalisation=bins.normalisation)
+    empty = (np.zeros(1), np.zeros(1))
+    folded = []
+    for curve, fold in zip(curves, folds):
+        if fold is None:
+            folded.append(empty)
+            continue
+        order = np.argsort(fold.phases, kind="stable")
+        folded.append((fold.phases[order], np.asarray(curve[1])[order]))
+    return dmdt_images(folded, phase_bins)
 
 
 def numpy_dmdt_counts(times: np.ndarray, mags: np.ndarray, bins: DmdtBins) -> np.ndarray:
