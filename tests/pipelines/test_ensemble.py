@@ -11,6 +11,7 @@ from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.ensemble import train_ensemble
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
+from vsexp.representations import features as features_module
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def members():
     return [f"runs:/{forest['run_id']}/model", f"runs:/{network['run_id']}/model"]
 
 
-def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members):
+def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members, monkeypatch):
     summary = train_ensemble(members, "stacking")
     assert summary["registered_model"] == "vsexp-synthetic-ogle-ensemble"
     assert set(summary["ablation_test_macro_f1"]) == {
@@ -38,9 +39,13 @@ def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members):
     stars = [simulate_star("ogle", label, 9100 + i, seed=3) for i, label in enumerate(["RRL", "ECLP", "CEPH"])]
     frame = pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
                           "errors": [s.errors.tolist() for s in stars]})
+    calls = []
+    original = features_module.extract_features
+    monkeypatch.setattr(features_module, "extract_features", lambda curves, **kw: calls.append(1) or original(curves, **kw))
     predictions = model.predict(frame)
     probabilities = predictions.filter(like="prob_").to_numpy()
     assert probabilities.shape == (3, 5) and np.allclose(probabilities.sum(axis=1), 1)
+    assert len(calls) == 1  # both members need the features: computed once for the two
 
 
 def test_ensemble_refuses_members_trained_on_different_data(members):

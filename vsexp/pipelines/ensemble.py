@@ -21,6 +21,7 @@ from vsexp.dataset.build import build_dataset, cache_root
 from vsexp.errors import ConfigError
 from vsexp.models.ensemble import METHODS, ProbabilityCombiner
 from vsexp.pipelines.evaluate import training_data_config
+from vsexp.representations.cache import dataset_features
 from vsexp.serving.batch import load_classifier
 from vsexp.tracking.evaluation import log_evaluation, log_reliability
 from vsexp.tracking.pyfunc import log_ensemble
@@ -80,10 +81,15 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
                           f"{dataset.classes}")
     names = _member_names(run_ids)
     labels, member_probabilities = {}, {}
+    # members that need features (periods, folding) share the dataset's cached ones
+    shared = any(c.transform.needs_features(c.input_kind) for c in classifiers)
+    features = np.asarray(dataset_features(dataset)) if shared else None
     for split in ("validation", "test"):
         labels[split] = dataset.labels(split)
         curves = dataset.curves(split)
-        member_probabilities[split] = [classifier.predict_curves(curves) for classifier in classifiers]
+        rows = (dataset.table["split"] == split).to_numpy()
+        member_probabilities[split] = [classifier.predict_curves(curves, features[rows] if shared else None)
+                                       for classifier in classifiers]
     combiners = {m: ProbabilityCombiner(m, seed).fit(member_probabilities["validation"], labels["validation"])
                  for m in METHODS}
     combiner = combiners[method]

@@ -95,13 +95,21 @@ class Transform:
         return dataclasses.replace(self, feature_center=tuple(np.nan_to_num(center).tolist()),
                                    feature_scale=tuple(scale.tolist()))
 
-    def inputs(self, kind, curves):
-        """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves."""
+    def needs_features(self, kind) -> bool:
+        """Whether inputs of ``kind`` (or of any of a tuple of kinds) are made from the features."""
+        kinds = set(kind) if isinstance(kind, (tuple, list)) else {kind}
+        return bool(kinds & ({"features", "features_scaled"} | self.period_kinds))
+
+    def inputs(self, kind, curves, features: np.ndarray | None = None):
+        """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves; their
+        features, when given, are used rather than computed again."""
+        if features is None and self.needs_features(kind):
+            from vsexp.representations.features import extract_features
+
+            features = extract_features(curves)
         if isinstance(kind, (tuple, list)):
-            wanted = {"features", "features_scaled"} | self.period_kinds
-            features = self.inputs("features", curves) if wanted & set(kind) else None
             return {k: self.compute(k, curves, features) for k in kind}
-        return self.compute(kind, curves, None)
+        return self.compute(kind, curves, features)
 
     def compute(self, kind: str, curves, features=None):
         """Inputs of one ``kind`` for raw curves, given their features when already at hand."""
@@ -169,11 +177,15 @@ def _cached(path: Path, kind: str, dataset: Dataset, compute) -> np.ndarray:
     return values
 
 
-def dataset_features(dataset: Dataset, folder: Path) -> np.ndarray:
-    """Every star's feature vector, computed once and cached; it depends on no fitted state."""
+def representations_folder(dataset: Dataset) -> Path:
+    return dataset.path / "representations"
+
+
+def dataset_features(dataset: Dataset) -> np.ndarray:
+    """Every star's feature vector (table order), computed once and cached; it depends on no fitted state."""
     from vsexp.representations.features import extract_features
 
-    return _cached(folder / f"features-{FEATURES_KEY}.npy", "features", dataset,
+    return _cached(representations_folder(dataset) / f"features-{FEATURES_KEY}.npy", "features", dataset,
                    lambda curves, progress: extract_features(curves))
 
 
@@ -209,7 +221,7 @@ class Representations:
         if kind == "features_scaled":
             return self.transform.scale_features(np.asarray(self.array("features")))
         if kind == "features":
-            return dataset_features(self.dataset, self.folder)
+            return dataset_features(self.dataset)
 
         def compute(curves, progress):
             features = np.asarray(self.array("features")) if kind in self.transform.period_kinds else None
@@ -239,7 +251,7 @@ class Representations:
 def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config: DmdtConfig,
                           kinds=("sequence", "dmdt")) -> Representations:
     """Fit (or load) the transform and compute (or load) the inputs of ``kinds``."""
-    folder = dataset.path / "representations"
+    folder = representations_folder(dataset)
     transform_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence_config), dataclasses.asdict(dmdt_config)],
                                               sort_keys=True).encode()).hexdigest()[:12]
     transform_path = folder / f"transform-{transform_key}.json"
@@ -248,7 +260,7 @@ def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmd
     else:
         train_features = None
         if sequence_config.needs_period:
-            train_features = np.asarray(dataset_features(dataset, folder))[(dataset.table["split"] == "train").to_numpy()]
+            train_features = np.asarray(dataset_features(dataset))[(dataset.table["split"] == "train").to_numpy()]
         transform = fit_transform(dataset, sequence_config, dmdt_config, train_features)
         folder.mkdir(parents=True, exist_ok=True)
         replace_atomically(transform_path, lambda target: target.write_text(json.dumps(transform.to_dict())))

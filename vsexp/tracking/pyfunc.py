@@ -115,12 +115,12 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         inputs = {k: pad(v) for k, v in inputs.items()} if isinstance(inputs, dict) else pad(inputs)
         return self.model.predict(inputs, batch_size=self.batch_size, verbose=0)[:count]
 
-    def predict_curves(self, curves) -> np.ndarray:
-        """[n, num_classes] probabilities for clean ``LightCurve`` objects."""
+    def predict_curves(self, curves, features: np.ndarray | None = None) -> np.ndarray:
+        """[n, num_classes] probabilities for clean ``LightCurve`` objects (``features``: theirs, if
+        already computed)."""
         if not curves:
             return np.zeros((0, len(self.class_names)))
-        triples = [(c.times, c.mags, c.errors) for c in curves]
-        return self.predict_inputs(self.transform.inputs(self.input_kind, triples))
+        return self.predict_inputs(self.transform.inputs(self.input_kind, _triples(curves), features))
 
     def predict_inputs(self, inputs) -> np.ndarray:
         """[n, num_classes] probabilities for representations already made by ``self.transform``."""
@@ -153,7 +153,8 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
 
 class EnsembleClassifier(LightCurveClassifier):
     """Several logged classifiers and a fitted ``ProbabilityCombiner``: raw light curves in, combined
-    (calibrated) probabilities out. Each member computes its own representations inside."""
+    (calibrated) probabilities out. Each member computes its own representations inside, from
+    features computed once for all of them."""
 
     def load_context(self, context):
         import joblib
@@ -168,10 +169,18 @@ class EnsembleClassifier(LightCurveClassifier):
         for member in self.members:
             member.use_batch_mode(batch_size)
 
-    def predict_curves(self, curves) -> np.ndarray:
+    def predict_curves(self, curves, features: np.ndarray | None = None) -> np.ndarray:
         if not curves:
             return np.zeros((0, len(self.class_names)))
-        return self.combiner.predict_proba([member.predict_curves(curves) for member in self.members])
+        if features is None and any(m.transform.needs_features(m.input_kind) for m in self.members):
+            from vsexp.representations.features import extract_features
+
+            features = extract_features(_triples(curves))
+        return self.combiner.predict_proba([member.predict_curves(curves, features) for member in self.members])
+
+
+def _triples(curves) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    return [(c.times, c.mags, c.errors) for c in curves]
 
 
 def pip_requirements() -> list[str]:
