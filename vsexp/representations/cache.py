@@ -31,14 +31,22 @@ FEATURES_VERSION = 1  # bump when the feature extractor changes: cached feature 
 FEATURES_KEY = hashlib.sha256(json.dumps({"version": FEATURES_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def features_of(curves, features: np.ndarray | None = None) -> np.ndarray:
+    """``features`` when already at hand, else the curves' features computed now."""
+    if features is not None:
+        return features
+    from vsexp.representations.features import extract_features
+
+    return extract_features(curves)
+
+
 def _folds(curves, needed: bool, features):
     """Per-curve folds when ``needed`` (features computed when not given), else None."""
     if not needed:
         return None
-    from vsexp.representations.features import extract_features
     from vsexp.representations.folded import curve_folds
 
-    return curve_folds(curves, extract_features(curves) if features is None else features)
+    return curve_folds(curves, features_of(curves, features))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,10 +111,8 @@ class Transform:
     def inputs(self, kind, curves, features: np.ndarray | None = None):
         """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves; their
         features, when given, are used rather than computed again."""
-        if features is None and self.needs_features(kind):
-            from vsexp.representations.features import extract_features
-
-            features = extract_features(curves)
+        if self.needs_features(kind):
+            features = features_of(curves, features)
         if isinstance(kind, (tuple, list)):
             return {k: self.compute(k, curves, features) for k in kind}
         return self.compute(kind, curves, features)
@@ -118,10 +124,7 @@ class Transform:
         if kind == "dmdt":
             return self.dmdt(curves, features)
         if kind in ("features", "folded", "features_scaled"):
-            if features is None:
-                from vsexp.representations.features import extract_features
-
-                features = extract_features(curves)
+            features = features_of(curves, features)
             if kind == "features":
                 return features
             if kind == "features_scaled":
@@ -183,10 +186,8 @@ def representations_folder(dataset: Dataset) -> Path:
 
 def dataset_features(dataset: Dataset) -> np.ndarray:
     """Every star's feature vector (table order), computed once and cached; it depends on no fitted state."""
-    from vsexp.representations.features import extract_features
-
     return _cached(representations_folder(dataset) / f"features-{FEATURES_KEY}.npy", "features", dataset,
-                   lambda curves, progress: extract_features(curves))
+                   lambda curves, progress: features_of(curves))
 
 
 def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:

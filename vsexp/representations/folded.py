@@ -50,21 +50,24 @@ class Fold(NamedTuple):
     phases: np.ndarray
 
 
+def _foldable(times, period: float) -> bool:
+    return bool(np.isfinite(period) and period > 0 and len(times) >= 4)
+
+
 def curve_folds(curves, features: np.ndarray) -> list[Fold | None]:
     """Each curve folded at its folding period; None where the period is undefined."""
     folds = []
     for (times, mags, errors), vector in zip(curves, features):
         period = folding_period(vector)
-        usable = np.isfinite(period) and period > 0 and len(times) >= 4
         folds.append(Fold(period, aligned_phases(np.asarray(times), np.asarray(mags), np.asarray(errors), period))
-                     if usable else None)
+                     if _foldable(times, period) else None)
     return folds
 
 
 def fold(times, mags, errors, period: float, bins: int) -> np.ndarray:
     """[bins, 2] folded, binned, normalised curve (zeros when the period is undefined)."""
     out = np.zeros((bins, 2), dtype=np.float32)
-    if not np.isfinite(period) or period <= 0 or len(times) < 4:
+    if not _foldable(times, period):
         return out
     phase = aligned_phases(times, mags, errors, period)
     low, median, high = np.percentile(mags, [5, 50, 95])

@@ -27,7 +27,7 @@ from mlflow.types.schema import Array, ColSpec, DataType, ParamSchema, ParamSpec
 
 from vsexp.errors import LightCurveError
 from vsexp.lightcurves.record import clean
-from vsexp.representations.cache import Transform
+from vsexp.representations.cache import Transform, features_of
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +172,8 @@ class EnsembleClassifier(LightCurveClassifier):
     def predict_curves(self, curves, features: np.ndarray | None = None) -> np.ndarray:
         if not curves:
             return np.zeros((0, len(self.class_names)))
-        if features is None and any(m.transform.needs_features(m.input_kind) for m in self.members):
-            from vsexp.representations.features import extract_features
-
-            features = extract_features(_triples(curves))
+        if any(m.transform.needs_features(m.input_kind) for m in self.members):
+            features = features_of(_triples(curves), features)
         return self.combiner.predict_proba([member.predict_curves(curves, features) for member in self.members])
 
 
