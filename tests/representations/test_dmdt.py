@@ -6,8 +6,18 @@ import pytest
 from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
 from vsexp.representations.cache import build_representations, curve_triples
-from vsexp.representations.dmdt import (DmdtBins, dmdt_counts, dmdt_images, dmdt_phase_images, fd_bins, mahabal_bins,
-                                        normalise_counts, numpy_dmdt_counts)
+from vsexp.representations.dmdt import (
+    DT_MAX_CELLS,
+    DmdtBins,
+    _kernel_tables,
+    dmdt_counts,
+    dmdt_images,
+    dmdt_phase_images,
+    fd_bins,
+    mahabal_bins,
+    normalise_counts,
+    numpy_dmdt_counts,
+)
 from vsexp.representations.folded import Fold
 
 
@@ -128,3 +138,23 @@ def test_phase_channel_cached_and_served_alike(tiny_dataset):
     plain = build_representations(tiny_dataset, SequenceConfig(length=64), DmdtConfig(max_dm_bins=16, max_dt_bins=12,
                                                                                      fd_sample=20), kinds=("dmdt",))
     np.testing.assert_array_equal(np.asarray(plain.array("dmdt")), cached[..., 0])
+
+
+def test_counts_exact_for_pairs_on_uniform_edges_and_large_magnitudes():
+    # the uniform-dm fast path bins by arithmetic: pairs exactly on edges (and a flux-like offset
+    # that makes the arithmetic lose precision) must still be counted like numpy's search
+    bins = DmdtBins(np.linspace(-1.0, 1.0, 41), np.linspace(0.5, 40.5, 9), "fd")
+    rng = np.random.default_rng(4)
+    times = np.arange(40.0)
+    for offset in (0.0, 15.0, 1e6):
+        mags = offset + rng.choice(bins.dm_edges, 40)  # every dm a difference of two edges
+        np.testing.assert_array_equal(dmdt_counts([(times, mags)], bins)[0], numpy_dmdt_counts(times, mags, bins))
+
+
+def test_counts_exact_for_dt_edges_spanning_hundreds_of_octaves():
+    # the dt table then uses coarser float-bit cells; cells with several edges are searched exactly
+    bins = DmdtBins(np.array([-1.0, 0.0, 1.0]), np.logspace(-200, 200, 41), "edges")
+    assert _kernel_tables(bins).dt_codes.size <= DT_MAX_CELLS
+    curves = _random_curves(count=10, seed=6)
+    for (times, mags), ours in zip(curves, dmdt_counts(curves, bins)):
+        np.testing.assert_array_equal(ours, numpy_dmdt_counts(times, mags, bins))
