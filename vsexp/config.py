@@ -82,6 +82,7 @@ class DataConfig:
 SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag", "phase", "log_period")
 SEQUENCE_ORDERS = ("time", "phase")
 DMDT_NORMALISATIONS = ("mahabal", "column")
+FOREST_KINDS = ("random", "boosted")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,12 +211,31 @@ class Cnn2dConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ForestConfig:
-    """Random forest on light-curve features; see ``vsexp.models.forest``."""
+    """Tree ensemble on light-curve features; see ``vsexp.models.forest``.
+
+    Attributes:
+        kind: ``random`` (a random forest, the baseline) or ``boosted`` (histogram gradient
+            boosting, early-stopped on a tenth of the training split).
+        n_estimators: trees (random) or at most this many boosting iterations (boosted).
+        max_features: features tried per split (random only).
+        min_samples_leaf: 0 = the estimator's default (1 random, 20 boosted).
+        learning_rate: shrinkage of each boosting iteration (boosted only).
+    """
 
     name: str = "baseline"
+    kind: str = "random"
     n_estimators: int = 500
     max_features: str = "sqrt"
-    min_samples_leaf: int = 1
+    min_samples_leaf: int = 0
+    learning_rate: float = 0.05
+
+    def __post_init__(self):
+        if self.kind not in FOREST_KINDS:
+            raise ConfigError(f"model.kind must be one of {', '.join(FOREST_KINDS)}, got '{self.kind}'")
+        if self.n_estimators < 1 or self.min_samples_leaf < 0 or not 0 < self.learning_rate <= 1:
+            raise ConfigError(f"model.n_estimators must be >= 1, model.min_samples_leaf >= 0 and model.learning_rate "
+                              f"in (0, 1]; got {self.n_estimators}, {self.min_samples_leaf}, {self.learning_rate}")
+
 
 
 BRANCHES = ("folded", "features", "dmdt", "sequence")

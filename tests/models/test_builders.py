@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from vsexp.config import Cnn2dConfig, CnnLstmConfig, ForestConfig
+from vsexp.errors import ConfigError
 from vsexp.models import build_cnn2d, build_cnn_lstm, build_forest
 
 
@@ -50,4 +51,21 @@ def test_a_few_steps_lower_the_loss(builder, config, shape):
 
 def test_forest_is_balanced_and_seeded():
     forest = build_forest(ForestConfig(n_estimators=5), seed=3)
-    assert forest.class_weight == "balanced_subsample" and forest.random_state == 3
+    assert forest.class_weight == "balanced_subsample" and forest.random_state == 3 and forest.min_samples_leaf == 1
+
+
+def test_boosted_trees_are_balanced_seeded_and_fit_features_with_missing_values():
+    boosted = build_forest(ForestConfig(kind="boosted", n_estimators=30), seed=3)
+    assert boosted.class_weight == "balanced" and boosted.random_state == 3 and boosted.min_samples_leaf == 20
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 60)
+    features = rng.normal(size=(180, 4)) + labels[:, None]
+    features[::7, 1] = np.nan
+    assert (boosted.fit(features, labels).predict(features) == labels).mean() > 0.8
+
+
+def test_bad_forest_config_refused():
+    with pytest.raises(ConfigError, match="model.kind must be one of random, boosted"):
+        ForestConfig(kind="xgboost")
+    with pytest.raises(ConfigError, match="learning_rate"):
+        ForestConfig(kind="boosted", learning_rate=0.0)
