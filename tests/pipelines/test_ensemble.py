@@ -54,3 +54,10 @@ def test_ensemble_refuses_members_trained_on_different_data(members):
         train_ensemble([members[0], f"runs:/{other['run_id']}/model"], register=False)
     with pytest.raises(ConfigError, match="at least two member models"):
         train_ensemble(members[:1])
+
+
+def test_boosted_trees_train_as_a_member_named_by_their_kind(members):
+    boosted = train(with_overrides(load_preset("tiny", "baseline"), {"model.kind": "boosted"}))
+    assert mlflow.get_run(boosted["run_id"]).data.params["model.kind"] == "boosted"
+    summary = train_ensemble([members[0], f"runs:/{boosted['run_id']}/model"], "average", register=False)
+    assert {"baseline (raw)", "baseline[boosted] (raw)"} <= set(summary["ablation_test_macro_f1"])

@@ -33,13 +33,15 @@ log = logging.getLogger(__name__)
 
 
 def _member_names(run_ids: list[str]) -> list[str]:
-    """Short readable names: the member run's model and branches, made unique by position."""
+    """Short readable names: the member run's model and its branches or kind, made unique by position."""
     names = []
     for position, run_id in enumerate(run_ids):
         run = mlflow.get_run(run_id)
         name = run.data.tags.get("vsexp.model", f"member{position}")
         if name == "multi":
             name += f"[{run.data.params.get('model.branches', '')}]"
+        elif name == "baseline" and run.data.params.get("model.kind", "random") != "random":
+            name += f"[{run.data.params['model.kind']}]"
         names.append(name if name not in names else f"{name}#{position}")
     return names
 
