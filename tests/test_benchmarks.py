@@ -1,0 +1,39 @@
+"""The benchmarks still run and end with ``name=value`` lines (tiny sizes, ~30 s in all; speed is not checked here)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_benchmark(script: str, *arguments: str, tmp_path) -> dict[str, float]:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "VSEXP_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *arguments], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    tail = {}
+    for line in reversed(lines):
+        name, separator, value = line.partition("=")
+        if not separator or " " in name:
+            break
+        tail[name] = float(value)
+    assert tail, f"no name=value lines at the end of:\n{result.stdout[-2000:]}"
+    return {"stdout": result.stdout, **tail}
+
+
+def test_dmdt_benchmark_checks_counts_and_reports_both_ratios(tmp_path):
+    result = _run_benchmark("dmdt.py", "--curves", "40", "--points", "60", tmp_path=tmp_path)
+    assert "identical counts: numpy=True light-curve=True parallel=True" in result["stdout"]
+    assert result["speedup_vs_numpy"] > 0 and result["speedup_vs_light_curve"] > 0
+
+
+def test_predict_benchmark_ends_with_curves_per_second(tmp_path):
+    assert _run_benchmark("predict.py", "--curves", "60", tmp_path=tmp_path)["curves_per_s"] > 0
+
+
+def test_training_benchmark_ends_with_samples_per_second(tmp_path):
+    result = _run_benchmark("training.py", "--preset", "tiny", "--steps", "3", "--repeats", "1", tmp_path=tmp_path)
+    assert result["lstm_samples_per_s"] > 0 and 0 <= result["pipeline_share"] <= 1
