@@ -102,6 +102,8 @@ def test_column_normalisation_travels_with_the_bins(tmp_path):
 def test_bad_edges_refused():
     with pytest.raises(ConfigError, match="strictly increasing"):
         DmdtBins(np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0]), "edges")
+    with pytest.raises(ConfigError, match="dt_edges must end above 0"):
+        DmdtBins(np.array([0.0, 1.0]), np.array([-2.0, -1.0]), "edges")
 
 
 def test_bad_dmdt_config_refused():

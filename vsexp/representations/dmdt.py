@@ -96,6 +96,9 @@ class DmdtBins:
         for name, edges in (("dm_edges", self.dm_edges), ("dt_edges", self.dt_edges)):
             if edges.ndim != 1 or edges.size < 2 or not np.all(np.diff(edges) > 0):
                 raise ConfigError(f"dm-dt {name} must be at least two strictly increasing values")
+        if self.dt_edges[-1] <= 0:
+            raise ConfigError(f"dm-dt dt_edges must end above 0 (pairs of sorted times have dt >= 0), "
+                              f"got a last edge of {self.dt_edges[-1]}")
         if self.normalisation not in DMDT_NORMALISATIONS:
             raise ConfigError(f"dm-dt normalisation must be one of {', '.join(DMDT_NORMALISATIONS)}, got '{self.normalisation}'")
 
