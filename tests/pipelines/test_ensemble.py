@@ -1,5 +1,7 @@
 """``train_ensemble`` on tiny data: members scored, ablation and reliability logged, raw curves served."""
 
+import dataclasses
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.ensemble import train_ensemble
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
-from vsexp.representations import features as features_module
+from vsexp.representations import cache
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +42,20 @@ def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members, monke
     frame = pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
                           "errors": [s.errors.tolist() for s in stars]})
     calls = []
-    original = features_module.extract_features
-    monkeypatch.setattr(features_module, "extract_features", lambda curves, **kw: calls.append(1) or original(curves, **kw))
+    original = cache.extract_features
+    monkeypatch.setattr(cache, "extract_features", lambda curves, **kw: calls.append(kw["version"]) or original(curves, **kw))
     predictions = model.predict(frame)
     probabilities = predictions.filter(like="prob_").to_numpy()
     assert probabilities.shape == (3, 5) and np.allclose(probabilities.sum(axis=1), 1)
-    assert len(calls) == 1  # both members need the features: computed once for the two
+    assert calls == [2]  # both members need the features: computed once for the two
+
+    # a member trained with an older extractor gets its features by that version, the other by the current
+    ensemble = model.unwrap_python_model()
+    first = ensemble.members[0]
+    first.transform = dataclasses.replace(first.transform, features_version=1)
+    calls.clear()
+    model.predict(frame)
+    assert sorted(calls) == [1, 2]
 
 
 def test_ensemble_refuses_members_trained_on_different_data(members):

@@ -1,10 +1,12 @@
-"""Feature extraction: the batched harmonic fits agree with one least-squares fit per frequency."""
+"""Feature extraction: batched harmonic fits equal one fit per frequency; the period choice by version."""
 
 import numpy as np
 import pytest
 
 from tests.conftest import sine_curve
-from vsexp.representations.features import explained_variances, harmonic_fit, refine_frequency
+from vsexp.representations.features import (FEATURE_NAMES, FEATURE_VERSIONS, FEATURES_VERSION, HARMONIC_NAMES,
+                                            best_period, explained_variances, extract_features, harmonic_fit,
+                                            refine_frequency)
 
 
 @pytest.mark.parametrize("harmonics", [1, 2, 4])
@@ -23,3 +25,20 @@ def test_refined_frequency_is_the_best_fit_near_the_periodogram_peak():
     assert abs(frequency - 1 / 0.6) < 0.0003 and explained > 0.9
     flat = refine_frequency(times, np.full(times.size, 15.0), np.ones(times.size), 1 / 0.6, 800.0)
     assert flat[1] == 0.0  # no variance to explain
+
+
+def test_best_period_prefers_the_candidate_whose_fit_explains_most():
+    times, mags, errors = sine_curve(n=200, period=0.6, amplitude=0.4, span=800.0)
+    alias = 1 / (1 / 0.6 + 1.0)  # the one-day alias of the true period
+    assert best_period(times, mags, errors, np.array([alias, 0.6, np.nan])) == 0.6
+    assert best_period(times, mags, errors, np.array([np.nan, np.nan, np.nan])) is not None
+
+
+def test_feature_versions_differ_only_in_the_period_choice_and_unknown_ones_are_refused():
+    curves = [sine_curve(n=120, period=p, amplitude=0.3, seed=s, span=900.0) for s, p in enumerate((0.4, 0.7, 3.1))]
+    new, old = extract_features(curves), extract_features(curves, version=1)
+    statistics = len(FEATURE_NAMES) - len(HARMONIC_NAMES) - 3
+    np.testing.assert_array_equal(new[:, :statistics], old[:, :statistics])  # the periodogram statistics are shared
+    assert FEATURES_VERSION == 2 and FEATURE_VERSIONS == (1, 2)
+    with pytest.raises(ValueError, match="unknown feature version 3"):
+        extract_features(curves, version=3)

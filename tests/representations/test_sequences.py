@@ -1,11 +1,17 @@
 """Padded sequences: padding, clipping, channels, mask, training-only statistics; the cache."""
 
+import dataclasses
+import hashlib
+import json
+
 import numpy as np
 import pytest
 
 from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
-from vsexp.representations.cache import build_representations, curve_triples
+from vsexp.representations import cache
+from vsexp.representations.cache import Transform, build_representations, curve_triples
+from vsexp.representations.features import FEATURE_NAMES, FEATURES_VERSION
 from vsexp.representations.folded import Fold
 from vsexp.representations.sequences import SequenceStats, fit_stats, pad_sequences
 
@@ -98,3 +104,35 @@ def test_phase_ordered_sequences_cached_and_served_alike(tiny_dataset):
     assert all(ordered) and np.mean([phase[i, :n].max() > 0.5 for i, n in enumerate(lengths)]) > 0.9
     raw = curve_triples(tiny_dataset.table.iloc[:5])
     np.testing.assert_allclose(representations.transform.inputs("sequence", raw), cached[:5], atol=1e-5)
+
+
+def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, monkeypatch):
+    sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
+    transform = build_representations(tiny_dataset, sequence, DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20),
+                                      kinds=("sequence",)).transform
+    assert transform.features_version == FEATURES_VERSION
+    assert Transform.from_dict(transform.to_dict()).to_dict() == transform.to_dict()
+    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k != "features_version"}
+    old = Transform.from_dict(saved_before_versions)
+    assert old.features_version == 1 and old.key("sequence") != transform.key("sequence")
+    assert old.key("features") != transform.key("features")
+    versions = []
+    monkeypatch.setattr(cache, "extract_features", lambda curves, version: versions.append(version) or
+                        np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
+    old.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
+    assert versions == [1]  # served with the extractor it was trained with
+
+
+def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tiny_dataset):
+    # the bug: a transform cached by an earlier vsexp (no version: read as 1) was reused for a new
+    # model, whose features then came from version 2 for training but version 1 when served
+    sequence, dmdt_config = SequenceConfig(length=32), DmdtConfig(max_dm_bins=8, max_dt_bins=6, fd_sample=20)
+    fresh = build_representations(tiny_dataset, sequence, dmdt_config).transform
+    old_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence), dataclasses.asdict(dmdt_config)],
+                                        sort_keys=True).encode()).hexdigest()[:12]
+    old_state = {k: v for k, v in fresh.to_dict().items() if k != "features_version"}
+    (cache.representations_folder(tiny_dataset) / f"transform-{old_key}.json").write_text(json.dumps(old_state))
+    representations = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("features",))
+    assert representations.transform.features_version == FEATURES_VERSION
+    old = cache.Representations(tiny_dataset, Transform.from_dict(old_state), representations.folder)
+    np.testing.assert_array_equal(np.asarray(old.array("features")), cache.dataset_features(tiny_dataset, 1))

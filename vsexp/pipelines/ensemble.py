@@ -56,6 +56,12 @@ def _common_data(member_uris: list[str], run_ids: list[str]) -> DataConfig:
     return configs[0]
 
 
+def _rows_of(features: dict, classifier, rows: np.ndarray) -> np.ndarray | None:
+    """The ``rows`` of the cached features made by the classifier's extractor version, if any."""
+    version = classifier.transform.features_version
+    return features[version][rows] if version in features else None
+
+
 def _scores(labels: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
     result = evaluate_predictions(labels, probabilities, class_names)
     return {"macro_f1": result["scalars"]["macro_f1"], "accuracy": result["scalars"]["accuracy"],
@@ -83,14 +89,14 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
                           f"{dataset.classes}")
     names = _member_names(run_ids)
     labels, member_probabilities = {}, {}
-    # members that need features (periods, folding) share the dataset's cached ones
-    shared = any(c.transform.needs_features(c.input_kind) for c in classifiers)
-    features = np.asarray(dataset_features(dataset)) if shared else None
+    # members that need features (periods, folding) share the dataset's cached ones, by extractor version
+    features = {c.transform.features_version: np.asarray(dataset_features(dataset, c.transform.features_version))
+                for c in classifiers if c.transform.needs_features(c.input_kind)}
     for split in ("validation", "test"):
         labels[split] = dataset.labels(split)
         curves = dataset.curves(split)
         rows = (dataset.table["split"] == split).to_numpy()
-        member_probabilities[split] = [classifier.predict_curves(curves, features[rows] if shared else None)
+        member_probabilities[split] = [classifier.predict_curves(curves, _rows_of(features, classifier, rows))
                                        for classifier in classifiers]
     combiners = {m: ProbabilityCombiner(m, seed).fit(member_probabilities["validation"], labels["validation"])
                  for m in METHODS}

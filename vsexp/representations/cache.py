@@ -21,32 +21,34 @@ from tqdm.auto import tqdm
 from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, replace_atomically
 from vsexp.representations import dmdt, sequences
+from vsexp.representations.features import FEATURES_VERSION, extract_features
 
 log = logging.getLogger(__name__)
 
 INPUT_KINDS = ("sequence", "dmdt", "features", "folded", "features_scaled")
 FOLD_BINS = 64
 FEATURE_CLIP = 10.0
-FEATURES_VERSION = 1  # bump when the feature extractor changes: cached feature arrays are then recomputed
-FEATURES_KEY = hashlib.sha256(json.dumps({"version": FEATURES_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def features_of(curves, features: np.ndarray | None = None) -> np.ndarray:
-    """``features`` when already at hand, else the curves' features computed now."""
+def features_key(version: int = FEATURES_VERSION) -> str:
+    """Cache key of the features computed by extractor ``version``."""
+    return hashlib.sha256(json.dumps({"version": version}, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def features_of(curves, features: np.ndarray | None = None, version: int = FEATURES_VERSION) -> np.ndarray:
+    """``features`` when already at hand, else the curves' features computed now (by ``version``)."""
     if features is not None:
         return features
-    from vsexp.representations.features import extract_features
-
-    return extract_features(curves)
+    return extract_features(curves, version=version)
 
 
-def _folds(curves, needed: bool, features):
+def _folds(curves, needed: bool, features, version: int):
     """Per-curve folds when ``needed`` (features computed when not given), else None."""
     if not needed:
         return None
     from vsexp.representations.folded import curve_folds
 
-    return curve_folds(curves, features_of(curves, features))
+    return curve_folds(curves, features_of(curves, features, version))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Transform:
         fold_bins: phase bins of folded curves.
         feature_center / feature_scale: training medians and interquartile ranges of the features
             (set when a network takes the feature vector; None otherwise).
+        features_version: the feature extractor the model was trained with; its inputs are always
+            made with the same one (``features.extract_features``'s ``version``).
     """
 
     sequence_config: SequenceConfig
@@ -67,12 +71,14 @@ class Transform:
     fold_bins: int = FOLD_BINS
     feature_center: tuple[float, ...] | None = None
     feature_scale: tuple[float, ...] | None = None
+    features_version: int = FEATURES_VERSION
 
     def sequences(self, curves, features: np.ndarray | None = None) -> np.ndarray:
         """[n, length, channels] float32 from [(times, mags, errors), ...] (and, when the sequences
         are phase-ordered or carry a phase channel, the curves' features, computed if not given)."""
         return sequences.pad_sequences(curves, self.sequence_config, self.sequence_stats,
-                                       _folds(curves, self.sequence_config.needs_period, features))
+                                       _folds(curves, self.sequence_config.needs_period, features,
+                                                                           self.features_version))
 
     def dmdt(self, curves, features: np.ndarray | None = None, progress=None) -> np.ndarray:
         """[n, n_dm, n_dt] uint8 images from [(times, mags, errors), ...]; [n, n_dm, n_dt, 2] with the
@@ -80,7 +86,8 @@ class Transform:
         images = dmdt.dmdt_images(curves, self.dmdt_bins, progress=progress)
         if not self.dmdt_bins.phase_channel:
             return images
-        phase = dmdt.dmdt_phase_images(curves, _folds(curves, True, features), self.dmdt_bins)
+        phase = dmdt.dmdt_phase_images(curves, _folds(curves, True, features, self.features_version),
+                                          self.dmdt_bins)
         return np.stack([images, phase], axis=-1)
 
     @property
@@ -112,7 +119,7 @@ class Transform:
         """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves; their
         features, when given, are used rather than computed again."""
         if self.needs_features(kind):
-            features = features_of(curves, features)
+            features = features_of(curves, features, self.features_version)
         if isinstance(kind, (tuple, list)):
             return {k: self.compute(k, curves, features) for k in kind}
         return self.compute(kind, curves, features)
@@ -124,7 +131,7 @@ class Transform:
         if kind == "dmdt":
             return self.dmdt(curves, features)
         if kind in ("features", "folded", "features_scaled"):
-            features = features_of(curves, features)
+            features = features_of(curves, features, self.features_version)
             if kind == "features":
                 return features
             if kind == "features_scaled":
@@ -139,25 +146,27 @@ class Transform:
                 "sequence_stats": self.sequence_stats.to_dict(), "dmdt_bins": self.dmdt_bins.to_dict(),
                 "fold_bins": self.fold_bins,
                 "feature_center": list(self.feature_center) if self.feature_center is not None else None,
-                "feature_scale": list(self.feature_scale) if self.feature_scale is not None else None}
+                "feature_scale": list(self.feature_scale) if self.feature_scale is not None else None,
+                "features_version": self.features_version}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Transform":
         center, scale = data.get("feature_center"), data.get("feature_scale")
         return cls(SequenceConfig(**data["sequence_config"]), sequences.SequenceStats.from_dict(data["sequence_stats"]),
                    dmdt.DmdtBins.from_dict(data["dmdt_bins"]), data.get("fold_bins", FOLD_BINS),
-                   tuple(center) if center is not None else None, tuple(scale) if scale is not None else None)
+                   tuple(center) if center is not None else None, tuple(scale) if scale is not None else None,
+                   data.get("features_version", 1))  # transforms saved before versions existed used version 1
 
     def key(self, kind: str) -> str:
         state = self.to_dict()
         if kind == "features":
-            return FEATURES_KEY
+            return features_key(self.features_version)
         sequence = {k: state[k] for k in ("sequence_config", "sequence_stats")}
         if self.sequence_config.needs_period:
-            sequence["features"] = FEATURES_VERSION
-        images = dict(state["dmdt_bins"], features=FEATURES_VERSION) if self.dmdt_bins.phase_channel else state["dmdt_bins"]
+            sequence["features"] = self.features_version
+        images = dict(state["dmdt_bins"], features=self.features_version) if self.dmdt_bins.phase_channel else state["dmdt_bins"]
         part = {"sequence": sequence, "dmdt": images,
-                "folded": {"version": 1, "bins": self.fold_bins, "features": FEATURES_VERSION}}[kind]
+                "folded": {"version": 1, "bins": self.fold_bins, "features": self.features_version}}[kind]
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -184,10 +193,11 @@ def representations_folder(dataset: Dataset) -> Path:
     return dataset.path / "representations"
 
 
-def dataset_features(dataset: Dataset) -> np.ndarray:
-    """Every star's feature vector (table order), computed once and cached; it depends on no fitted state."""
-    return _cached(representations_folder(dataset) / f"features-{FEATURES_KEY}.npy", "features", dataset,
-                   lambda curves, progress: features_of(curves))
+def dataset_features(dataset: Dataset, version: int = FEATURES_VERSION) -> np.ndarray:
+    """Every star's feature vector (table order) by extractor ``version``, computed once and cached;
+    it depends on no fitted state."""
+    return _cached(representations_folder(dataset) / f"features-{features_key(version)}.npy", "features", dataset,
+                   lambda curves, progress: features_of(curves, version=version))
 
 
 def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -201,7 +211,8 @@ def fit_transform(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config
     training curves' features, used when the sequences need periods)."""
     train = curve_triples(dataset.split("train"))
     return Transform(sequence_config,
-                     sequences.fit_stats(train, sequence_config, _folds(train, sequence_config.needs_period, train_features)),
+                     sequences.fit_stats(train, sequence_config,
+                                         _folds(train, sequence_config.needs_period, train_features, FEATURES_VERSION)),
                      dmdt.choose_bins(train, dmdt_config, seed=dataset.manifest["seed"]))
 
 
@@ -222,7 +233,7 @@ class Representations:
         if kind == "features_scaled":
             return self.transform.scale_features(np.asarray(self.array("features")))
         if kind == "features":
-            return dataset_features(self.dataset)
+            return dataset_features(self.dataset, self.transform.features_version)
 
         def compute(curves, progress):
             features = np.asarray(self.array("features")) if kind in self.transform.period_kinds else None
@@ -253,8 +264,9 @@ def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmd
                           kinds=("sequence", "dmdt")) -> Representations:
     """Fit (or load) the transform and compute (or load) the inputs of ``kinds``."""
     folder = representations_folder(dataset)
-    transform_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence_config), dataclasses.asdict(dmdt_config)],
-                                              sort_keys=True).encode()).hexdigest()[:12]
+    # a new transform for each feature version: it is recorded in the transform and the model
+    transform_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence_config), dataclasses.asdict(dmdt_config),
+                                               FEATURES_VERSION], sort_keys=True).encode()).hexdigest()[:12]
     transform_path = folder / f"transform-{transform_key}.json"
     if transform_path.exists():
         transform = Transform.from_dict(json.loads(transform_path.read_text()))

@@ -6,7 +6,9 @@ Three groups, ~50 numbers per curve:
    kurtosis, Stetson K, von Neumann eta, linear trend, reduced chi2, excess variance...
 2. A Lomb-Scargle periodogram (``light_curve.Periodogram``, FFT-based, 0-25 cycles/day): the top
    three periods and their signal-to-noise.
-3. A 4-harmonic weighted least-squares fit at the best period, refined on a fine local grid:
+3. A 4-harmonic weighted least-squares fit at the best period, refined on a fine local grid
+   (version 2: the best of the three periodogram peaks, each refined, by the variance its 2-harmonic
+   fit explains; version 1: the highest peak):
    log P, amplitudes A1-A4, R21, R31, phi21 and phi31 (as sin/cos), the variance the fit explains,
    the same fit at twice the period (eclipsing binaries with unequal minima are better fitted at
    2P; their odd harmonics at 2P then matter), and a second period from the residuals (double-mode
@@ -22,6 +24,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+FEATURES_VERSION = 2  # what extract_features computes by default; models record theirs (see cache.Transform)
+FEATURE_VERSIONS = (1, 2)
 MAX_FREQUENCY = 25.0  # cycles/day: covers delta Scuti and half-period contact binaries
 FREQUENCY_GRID = np.linspace(0.0, 2 * np.pi * MAX_FREQUENCY, 2**17 + 1)  # angular; fast=True needs 2**k + 1
 N_HARMONICS = 4
@@ -104,6 +108,20 @@ def refine_frequency(times, mags, weights, frequency, span) -> tuple[float, floa
     return float(candidates[best]), float(explained[best])
 
 
+def best_period(times, mags, errors, periods) -> float:
+    """Of candidate ``periods`` (periodogram peaks), the one whose refined 2-harmonic fit explains the
+    most variance: the highest peak of a grid sampled at ~0.6/span is often an alias of the true one
+    (choosing among the top three changed 27% of real CRTS periods)."""
+    usable = [p for p in periods if np.isfinite(p) and p > 0]
+    if not usable or times.size < 2 * N_HARMONICS + 2:
+        return float(periods[0])
+    weights = 1.0 / errors**2
+    weights = weights / weights.mean()
+    span = times[-1] - times[0]
+    explained = [refine_frequency(times, mags, weights, 1.0 / p, span)[1] for p in usable]
+    return float(usable[int(np.argmax(explained))])
+
+
 def harmonic_features(times, mags, errors, period: float) -> tuple[list[float], np.ndarray]:
     """The harmonic group of features and the residuals of the fit at the refined period."""
     if not np.isfinite(period) or period <= 0 or times.size < 2 * N_HARMONICS + 2:
@@ -128,21 +146,28 @@ def harmonic_features(times, mags, errors, period: float) -> tuple[list[float], 
     return values, mags - model
 
 
-def extract_features(curves, n_jobs: int = -1) -> np.ndarray:
+def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION) -> np.ndarray:
     """Features of ``curves`` = [(times, mags, errors), ...] (times sorted).
+
+    Args:
+        version: which extractor (``FEATURE_VERSIONS``); a model is served with the version it was
+            trained on.
 
     Returns:
         [n_curves, len(FEATURE_NAMES)] float32; NaN where a feature is undefined (the forest
         handles missing values).
     """
+    if version not in FEATURE_VERSIONS:
+        raise ValueError(f"unknown feature version {version}; this vsexp computes {FEATURE_VERSIONS}")
     triples = [(np.ascontiguousarray(t, np.float64), np.ascontiguousarray(m, np.float64),
                 np.ascontiguousarray(e, np.float64)) for t, m, e in curves]
     if not triples:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
     statistics = STATISTICS.many(triples, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
-    best_period = statistics[:, list(STATISTICS.names).index("periodogram_period_0")]
+    peaks = statistics[:, [list(STATISTICS.names).index(f"periodogram_period_{k}") for k in range(3)]]
     harmonic, residuals = [], []
-    for (times, mags, errors), period in zip(triples, best_period):
+    for (times, mags, errors), periods in zip(triples, peaks):
+        period = best_period(times, mags, errors, periods) if version >= 2 else periods[0]
         values, residual = harmonic_features(times, mags, errors, period)
         harmonic.append(values)
         residuals.append((times, np.ascontiguousarray(residual), errors))

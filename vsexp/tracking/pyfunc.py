@@ -28,6 +28,7 @@ from mlflow.types.schema import Array, ColSpec, DataType, ParamSchema, ParamSpec
 from vsexp.errors import LightCurveError
 from vsexp.lightcurves.record import clean
 from vsexp.representations.cache import Transform, features_of
+from vsexp.representations.features import FEATURES_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +171,17 @@ class EnsembleClassifier(LightCurveClassifier):
             member.use_batch_mode(batch_size)
 
     def predict_curves(self, curves, features: np.ndarray | None = None) -> np.ndarray:
+        """``features``: the curves' features by this vsexp's ``FEATURES_VERSION``, when at hand. Members
+        trained with another extractor version get features computed by theirs (once per version)."""
         if not curves:
             return np.zeros((0, len(self.class_names)))
-        if any(m.transform.needs_features(m.input_kind) for m in self.members):
-            features = features_of(_triples(curves), features)
-        return self.combiner.predict_proba([member.predict_curves(curves, features) for member in self.members])
+        triples, by_version = _triples(curves), {}
+        for member in self.members:
+            version = member.transform.features_version
+            if member.transform.needs_features(member.input_kind) and version not in by_version:
+                by_version[version] = features_of(triples, features if version == FEATURES_VERSION else None, version)
+        return self.combiner.predict_proba([member.predict_curves(curves, by_version.get(member.transform.features_version))
+                                            for member in self.members])
 
 
 def _triples(curves) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
