@@ -36,4 +36,4 @@ def test_predict_benchmark_ends_with_curves_per_second(tmp_path):
 
 def test_training_benchmark_ends_with_samples_per_second(tmp_path):
     result = _run_benchmark("training.py", "--preset", "tiny", "--steps", "3", "--repeats", "1", tmp_path=tmp_path)
-    assert result["lstm_samples_per_s"] > 0 and 0 <= result["pipeline_share"] <= 1
+    assert result["lstm_samples_per_s"] > 0 and result["pipeline_share"] >= 0  # a ratio of two times: can pass 1 when loaded
