@@ -108,28 +108,41 @@ def refine_frequency(times, mags, weights, frequency, span) -> tuple[float, floa
     return float(candidates[best]), float(explained[best])
 
 
+def normalised_weights(errors: np.ndarray) -> np.ndarray:
+    """Inverse-variance weights scaled to mean 1."""
+    weights = 1.0 / errors**2
+    return weights / weights.mean()
+
+
+def _best_refined(times, mags, weights, periods) -> tuple[float, float, float] | None:
+    """(period, refined frequency, variance explained) of the candidate ``periods`` whose refined
+    2-harmonic fit explains the most; None when no candidate is usable."""
+    span = times[-1] - times[0]
+    best = None
+    for period in periods:
+        if np.isfinite(period) and period > 0:
+            frequency, explained = refine_frequency(times, mags, weights, 1.0 / period, span)
+            if best is None or explained > best[2]:
+                best = (float(period), frequency, explained)
+    return best
+
+
 def best_period(times, mags, errors, periods) -> float:
     """Of candidate ``periods`` (periodogram peaks), the one whose refined 2-harmonic fit explains the
     most variance: the highest peak of a grid sampled at ~0.6/span is often an alias of the true one
     (choosing among the top three changed 27% of real CRTS periods)."""
-    usable = [p for p in periods if np.isfinite(p) and p > 0]
-    if not usable or times.size < 2 * N_HARMONICS + 2:
-        return float(periods[0])
-    weights = 1.0 / errors**2
-    weights = weights / weights.mean()
-    span = times[-1] - times[0]
-    explained = [refine_frequency(times, mags, weights, 1.0 / p, span)[1] for p in usable]
-    return float(usable[int(np.argmax(explained))])
+    best = _best_refined(times, mags, normalised_weights(errors), periods) if times.size >= 2 * N_HARMONICS + 2 else None
+    return best[0] if best is not None else float(periods[0])
 
 
-def harmonic_features(times, mags, errors, period: float) -> tuple[list[float], np.ndarray]:
-    """The harmonic group of features and the residuals of the fit at the refined period."""
-    if not np.isfinite(period) or period <= 0 or times.size < 2 * N_HARMONICS + 2:
+def harmonic_features(times, mags, errors, periods) -> tuple[list[float], np.ndarray]:
+    """The harmonic group of features and the residuals of the fit at the refined period: of the
+    candidate ``periods`` (one or more), the one whose refined fit explains most (``best_period``)."""
+    weights = normalised_weights(errors)
+    best = _best_refined(times, mags, weights, periods) if times.size >= 2 * N_HARMONICS + 2 else None
+    if best is None:
         return [np.nan] * len(HARMONIC_NAMES), mags - np.median(mags)
-    weights = 1.0 / errors**2
-    weights = weights / weights.mean()
-    span = times[-1] - times[0]
-    frequency, power = refine_frequency(times, mags, weights, 1.0 / period, span)
+    _, frequency, power = best
     coefficients, explained, model = harmonic_fit(times, mags, weights, frequency)
     cosines, sines = coefficients[1: N_HARMONICS + 1], coefficients[N_HARMONICS + 1:]
     amplitudes = np.hypot(cosines, sines)
@@ -167,8 +180,7 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION) 
     peaks = statistics[:, [list(STATISTICS.names).index(f"periodogram_period_{k}") for k in range(3)]]
     harmonic, residuals = [], []
     for (times, mags, errors), periods in zip(triples, peaks):
-        period = best_period(times, mags, errors, periods) if version >= 2 else periods[0]
-        values, residual = harmonic_features(times, mags, errors, period)
+        values, residual = harmonic_features(times, mags, errors, periods if version >= 2 else periods[:1])
         harmonic.append(values)
         residuals.append((times, np.ascontiguousarray(residual), errors))
     second = RESIDUAL_PERIODOGRAM.many(residuals, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from vsexp.representations.features import FEATURE_NAMES, harmonic_fit
+from vsexp.representations.features import FEATURE_NAMES, harmonic_fit, normalised_weights
 
 RESIDUAL_RATIO = 0.7  # 2P wins when it leaves at most 70% of the variance P leaves unexplained...
 MIN_GAIN = 0.01  # ...and explains at least 1% more of the total
@@ -37,8 +37,7 @@ def folding_period(features: np.ndarray) -> float:
 
 def aligned_phases(times, mags, errors, period: float) -> np.ndarray:
     """Each point's phase in [0, 1) at ``period``, zero at the brightest point of the harmonic fit."""
-    weights = 1.0 / np.asarray(errors) ** 2
-    _, _, model = harmonic_fit(times, mags, weights / weights.mean(), 1.0 / period)
+    _, _, model = harmonic_fit(times, mags, normalised_weights(np.asarray(errors)), 1.0 / period)
     phase = (times / period) % 1.0
     return (phase - phase[np.argmin(model)]) % 1.0
 
