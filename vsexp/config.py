@@ -319,6 +319,35 @@ class FitConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class AugmentConfig:
+    """Training-set augmentation: thinned copies of the stars a model is fitted on.
+
+    A survey observes the same kind of star with more or fewer epochs; a thinned copy (a random
+    subset of a star's points, in time order) is the same star seen more sparsely. Copies are made of
+    the fitted splits only, never of the stars a model is scored on.
+
+    Attributes:
+        copies: thinned copies of each fitted star (0 = no augmentation).
+        keep_min / keep_max: each copy keeps a fraction of its star's points drawn uniformly from
+            this range, and never fewer than ``data.min_points`` (a star with no more than that
+            many points is copied whole; such copies are counted).
+        seed: seeds which points each copy keeps.
+    """
+
+    copies: int = 0
+    keep_min: float = 0.5
+    keep_max: float = 0.9
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.copies < 0:
+            raise ConfigError(f"augment.copies must be >= 0, got {self.copies}")
+        if not 0 < self.keep_min <= self.keep_max <= 1:
+            raise ConfigError(f"augment.keep_min ({self.keep_min}) and augment.keep_max ({self.keep_max}) must "
+                              f"satisfy 0 < keep_min <= keep_max <= 1")
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Everything one training run needs."""
 
@@ -327,6 +356,7 @@ class TrainConfig:
     fit: FitConfig = FitConfig()
     sequence: SequenceConfig = SequenceConfig()
     dmdt: DmdtConfig = DmdtConfig()
+    augment: AugmentConfig = AugmentConfig()
     preset: str = "custom"
 
 

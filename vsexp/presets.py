@@ -1,6 +1,6 @@
 """Named presets: TOML files in ``experiments/presets/`` turned into ``TrainConfig`` objects.
 
-A preset file has sections ``[data]``, ``[fit]``, ``[sequence]``, ``[dmdt]`` shared by every
+A preset file has sections ``[data]``, ``[fit]``, ``[sequence]``, ``[dmdt]``, ``[augment]`` shared by every
 model, and ``[model.lstm]``, ``[model.cnn]``, ``[model.baseline]`` for each architecture::
 
     [data]
@@ -17,12 +17,13 @@ import os
 import tomllib
 from pathlib import Path
 
-from vsexp.config import (MODEL_CONFIGS, DataConfig, DmdtConfig, FitConfig, SequenceConfig, TrainConfig, from_flat,
-                          with_overrides)
+from vsexp.config import (MODEL_CONFIGS, AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig, TrainConfig,
+                          from_flat, with_overrides)
 from vsexp.errors import ConfigError
 
 
-SECTIONS = {"data": DataConfig, "fit": FitConfig, "sequence": SequenceConfig, "dmdt": DmdtConfig}
+SECTIONS = {"data": DataConfig, "fit": FitConfig, "sequence": SequenceConfig, "dmdt": DmdtConfig,
+            "augment": AugmentConfig}
 
 
 def experiments_dir() -> Path:

@@ -19,6 +19,7 @@ import mlflow
 import numpy as np
 
 from vsexp.config import TrainConfig, to_flat
+from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import build_dataset, cache_root
 from vsexp.models import FAMILY, KERAS_BUILDERS, build_forest, input_kind, input_shape
 from vsexp.representations.cache import build_representations
@@ -75,6 +76,21 @@ def _concatenate(parts):
     if isinstance(parts[0], dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return np.concatenate(parts)
+
+
+def _thinned_inputs(dataset, representations, kind, config: TrainConfig, fit_splits, summary: dict) -> list:
+    """(inputs, labels) of the thinned copies of the fitted stars, per fitted split; logged and
+    counted in ``summary``."""
+    copies = thinned_copies(dataset, config.augment, fit_splits, config.data.min_points)
+    log_dataset(copies, contexts=fit_splits, suffix="thinned")
+    counts = {"augment_curves": copies.manifest["copies_made"], "augment_unchanged": copies.manifest["unchanged"]}
+    mlflow.log_metrics(counts)
+    summary.update(counts)
+    if counts["augment_unchanged"]:
+        log.warning("%d of %d thinned copies kept every point (their stars have no more than data.min_points=%d)",
+                    counts["augment_unchanged"], counts["augment_curves"], config.data.min_points)
+    thinned = representations.of(copies)
+    return [(thinned.inputs(kind, split), copies.labels(split)) for split in fit_splits]
 
 
 def _interrupted_run(work_dir) -> str | None:
@@ -150,11 +166,14 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         log_dataset(dataset)
         splits = set(fit_splits) | set(evaluate_splits) | {"validation"}
         split_inputs = {split: (representations.inputs(kind, split), dataset.labels(split)) for split in splits}
-        fit_inputs = (_concatenate([split_inputs[s][0] for s in fit_splits]),
-                      np.concatenate([split_inputs[s][1] for s in fit_splits]))
-        validation = None if "validation" in fit_splits else split_inputs["validation"]
+        fit_parts = [split_inputs[s] for s in fit_splits]
         summary = {"run_id": run.info.run_id, "model": name, "survey": config.data.survey_name,
-                   "classes": classes, "train_stars": int(len(fit_inputs[1]))}
+                   "classes": classes, "train_stars": int(sum(len(labels) for _, labels in fit_parts))}
+        if config.augment.copies:
+            fit_parts += _thinned_inputs(dataset, representations, kind, config, fit_splits, summary)
+        fit_inputs = (_concatenate([inputs for inputs, _ in fit_parts]),
+                      np.concatenate([labels for _, labels in fit_parts]))
+        validation = None if "validation" in fit_splits else split_inputs["validation"]
         model, predict = _fit_model(config, fit_inputs, validation, len(classes), work_dir, callbacks, summary)
         metrics = {}
         for split in evaluate_splits:

@@ -250,6 +250,11 @@ class Representations:
         mask = (self.dataset.table["split"] == split).to_numpy()
         return np.asarray(self.array(kind)[mask])
 
+    def of(self, other: Dataset) -> "Representations":
+        """The same fitted transform applied to ``other`` (e.g. thinned copies of the training
+        stars); its inputs are cached beside ``other``."""
+        return dataclasses.replace(self, dataset=other, folder=representations_folder(other))
+
     def with_feature_scaling(self) -> "Representations":
         """The same representations, the transform now scaling features with training statistics."""
         train = self.inputs("features", "train")

@@ -102,11 +102,12 @@ def log_config(config, prefix: str = "") -> None:
     mlflow.log_params({f"{prefix}{k}": str(v)[:MAX_PARAM_LENGTH] for k, v in to_flat(config).items()})
 
 
-def log_dataset(dataset, contexts=("train", "validation", "test")) -> None:
+def log_dataset(dataset, contexts=("train", "validation", "test"), suffix: str = "") -> None:
     """Log a stored dataset as MLflow dataset inputs, one per split context.
 
     The logged frame is the per-star index (id, label, split, number of points); the source is the
     Parquet file and the digest the manifest's content hash, so runs on the same data share it.
+    ``suffix`` marks derived data (``train-thinned``: augmentation copies of the training stars).
     """
     index = dataset.table[["object_id", "label", "split", "n_points"]]
     source = str(dataset.path / "lightcurves.parquet")
@@ -115,7 +116,7 @@ def log_dataset(dataset, contexts=("train", "validation", "test")) -> None:
         ds = mlflow.data.from_pandas(frame, source=source, targets="label",
                                      name=f"{dataset.manifest['name']}:{context}",
                                      digest=dataset.manifest["content_hash"][:16])
-        retry_concurrent_insert(mlflow.log_input, ds, context=context)
+        retry_concurrent_insert(mlflow.log_input, ds, context=f"{context}-{suffix}" if suffix else context)
 
 
 def find_finished_run(entry_point: str, params: dict, experiment_names=None) -> mlflow.entities.Run | None:
