@@ -31,7 +31,8 @@ def test_mlflow_run_train_lstm_end_to_end(isolated_workspace):
     assert run.info.status == "FINISHED"
     metrics = run.data.metrics
     for name in ("test_macro_f1", "test_weighted_f1", "test_macro_precision", "test_weighted_recall",
-                 "test_accuracy", "test_balanced_accuracy", "validation_macro_f1", "test_f1_CEPH", "val_macro_f1"):
+                 "test_accuracy", "test_balanced_accuracy", "validation_macro_f1", "test_f1_CEPH", "val_macro_f1",
+                 "test_macro_f1_ci_low", "test_macro_f1_ci_high"):
         assert name in metrics, name
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 2  # one point per epoch
     assert run.data.params["model.filters"] == "4,4,8,8"

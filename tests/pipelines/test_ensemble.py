@@ -33,6 +33,8 @@ def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members, monke
     stacking = summary["ablation_test_macro_f1"]["ensemble: stacking"]
     assert run.data.metrics["test_macro_f1"] == pytest.approx(stacking, abs=1e-4)
     assert 0 <= run.data.metrics["test_ece"] <= 1 and "validation_macro_f1" in run.data.metrics
+    for split in ("test", "validation"):
+        assert summary[f"{split}_macro_f1_ci_low"] <= summary[f"{split}_macro_f1"] <= summary[f"{split}_macro_f1_ci_high"]
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "evaluation/test")}
     assert {"evaluation/test/reliability.png", "evaluation/test/ablation.json",
             "evaluation/test/confusion_normalised.png"} <= artifacts

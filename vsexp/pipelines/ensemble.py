@@ -130,8 +130,9 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
         info = log_ensemble(member_uris, combiner, class_names=class_names, work_dir=work_dir)
         summary = {"run_id": run.info.run_id, "model": "ensemble", "method": method, "members": names,
                    "survey": survey, "classes": class_names,
-                   **{k: round(metrics[k], 4) for k in ("test_macro_f1", "test_accuracy", "test_weighted_f1",
-                                                        "validation_macro_f1")},
+                   **{k: round(metrics[k], 4) for k in ("test_macro_f1", "test_macro_f1_ci_low", "test_macro_f1_ci_high",
+                                                        "test_accuracy", "test_weighted_f1", "validation_macro_f1",
+                                                        "validation_macro_f1_ci_low", "validation_macro_f1_ci_high")},
                    "per_class_f1": {c: round(metrics[f"test_f1_{c}"], 4) for c in class_names},
                    "ablation_test_macro_f1": {r["model"]: round(r["macro_f1"], 4) for r in ablation.to_dict("records")}}
         if register:

@@ -32,8 +32,8 @@ from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
 
-HEADLINE = ("test_macro_f1", "test_weighted_f1", "test_accuracy", "test_balanced_accuracy", "test_macro_precision",
-            "test_macro_recall", "validation_macro_f1")
+HEADLINE = ("test_macro_f1", "test_macro_f1_ci_low", "test_macro_f1_ci_high", "test_weighted_f1", "test_accuracy",
+            "test_balanced_accuracy", "test_macro_precision", "test_macro_recall", "validation_macro_f1")
 
 
 def work_dir_for(config: TrainConfig, dataset_hash: str):

@@ -1,9 +1,47 @@
-"""Evaluation metrics: accuracy, balanced accuracy, macro and weighted P/R/F1, per class, confusion."""
+"""Evaluation metrics: accuracy, balanced accuracy, macro and weighted P/R/F1 (macro-F1 with a bootstrap
+interval), per class, confusion."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn import metrics as skm
+
+BOOTSTRAP_RESAMPLES = 1000
+INTERVAL_LEVEL = 0.95
+BOOTSTRAP_CHUNK = 2_000_000  # resampled stars held in memory at once
+
+
+def macro_f1_from_confusion(confusion: np.ndarray) -> np.ndarray:
+    """Macro-F1 of confusion matrices [..., k, k] (rows true, columns predicted): the mean over all k
+    classes of 2 TP / (predicted + actual), 0 for a class neither present nor predicted (as
+    scikit-learn's ``zero_division=0``)."""
+    true_positive = np.diagonal(confusion, axis1=-2, axis2=-1).astype(float)
+    denominator = confusion.sum(axis=-1) + confusion.sum(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denominator > 0, 2 * true_positive / denominator, 0.0)
+    return f1.mean(axis=-1)
+
+
+def bootstrap_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, *,
+                       resamples: int = BOOTSTRAP_RESAMPLES, level: float = INTERVAL_LEVEL,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of macro-F1: the stars resampled with replacement ``resamples``
+    times. How far the score would move on another draw of as many stars, i.e. how large a
+    difference between two models scored on these stars can be before it means anything."""
+    n = len(y_true)
+    if n == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    cells = np.asarray(y_true) * num_classes + np.asarray(y_pred)
+    scores = []
+    per_chunk = max(1, BOOTSTRAP_CHUNK // n)
+    for start in range(0, resamples, per_chunk):
+        count = min(per_chunk, resamples - start)
+        picked = cells[rng.integers(0, n, size=(count, n))] + (num_classes**2) * np.arange(count)[:, None]
+        confusion = np.bincount(picked.ravel(), minlength=count * num_classes**2).reshape(count, num_classes, num_classes)
+        scores.append(macro_f1_from_confusion(confusion))
+    low, high = np.quantile(np.concatenate(scores), [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
 
 
 def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
@@ -14,7 +52,8 @@ def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_na
         probabilities: [n, num_classes].
 
     Returns:
-        ``scalars`` (flat name -> float), ``per_class`` ({class: {precision, recall, f1, support}}),
+        ``scalars`` (flat name -> float; ``macro_f1_ci_low``/``macro_f1_ci_high`` bound its 95%
+        bootstrap interval, see ``bootstrap_macro_f1``), ``per_class`` ({class: {precision, recall, f1, support}}),
         ``confusion`` [k, k] counts (rows true, columns predicted), ``confusion_normalised`` (rows sum
         to 1), ``report`` (scikit-learn's text classification report).
     """
@@ -28,6 +67,7 @@ def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_na
         precision, recall, f1, _ = skm.precision_recall_fscore_support(
             y_true, y_pred, labels=labels, average=average, zero_division=0)
         scalars.update({f"{average}_precision": precision, f"{average}_recall": recall, f"{average}_f1": f1})
+    scalars["macro_f1_ci_low"], scalars["macro_f1_ci_high"] = bootstrap_macro_f1(y_true, y_pred, len(class_names))
     precision, recall, f1, support = skm.precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=None, zero_division=0)
     per_class = {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
