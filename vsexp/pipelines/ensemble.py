@@ -63,7 +63,7 @@ def _rows_of(features: dict, classifier, rows: np.ndarray) -> np.ndarray | None:
 
 
 def _scores(labels: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
-    result = evaluate_predictions(labels, probabilities, class_names)
+    result = evaluate_predictions(labels, probabilities, class_names, interval=False)
     return {"macro_f1": result["scalars"]["macro_f1"], "accuracy": result["scalars"]["accuracy"],
             "ece": reliability(labels, probabilities)["ece"],
             **{f"f1_{c}": result["per_class"][c]["f1"] for c in class_names}}

@@ -76,7 +76,8 @@ def sparsity(model_uris: list[str], points=(20, 40, 60, 100, 200), modes=MODES, 
             for n in points:
                 rng = np.random.default_rng(seed)
                 thinned = [thin(c, n, mode, rng) for c in curves]
-                result = evaluate_predictions(labels, classifier.predict_curves(thinned), classifier.class_names)
+                result = evaluate_predictions(labels, classifier.predict_curves(thinned), classifier.class_names,
+                                              interval=False)
                 rows.append({"model": uri, "kind": classifier.input_kind if isinstance(classifier.input_kind, str)
                              else "+".join(classifier.input_kind), "mode": mode, "points": n,
                              "median_points": float(np.median([len(c) for c in thinned])),

@@ -95,7 +95,7 @@ def transfer(model_uri: str, source: str, *, class_map: dict[str, str] | None = 
             model = _fine_tuned(classifier.model, _subset(pool_inputs, chosen), pool_labels[chosen], len(names),
                                 epochs, learning_rate, seed)
             probabilities = model.predict(test_inputs, batch_size=512, verbose=0)
-        result = evaluate_predictions(test_labels, np.asarray(probabilities, float), names)
+        result = evaluate_predictions(test_labels, np.asarray(probabilities, float), names, interval=False)
         rows.append({"shots_per_class": n, "curves_used": int((pool["rank"] < n).sum()),
                      "macro_f1": float(np.mean([result["per_class"][c]["f1"] for c in present])),
                      "accuracy": result["scalars"]["accuracy"],

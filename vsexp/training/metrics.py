@@ -44,16 +44,18 @@ def bootstrap_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,
     return float(low), float(high)
 
 
-def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
+def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str], *,
+                         interval: bool = True) -> dict:
     """Every metric a run logs, from true class indices and predicted probabilities.
 
     Args:
         y_true: [n] class indices into ``class_names``.
         probabilities: [n, num_classes].
+        interval: also bootstrap macro-F1's interval (callers that keep only point scores skip it).
 
     Returns:
-        ``scalars`` (flat name -> float; ``macro_f1_ci_low``/``macro_f1_ci_high`` bound its 95%
-        bootstrap interval, see ``bootstrap_macro_f1``), ``per_class`` ({class: {precision, recall, f1, support}}),
+        ``scalars`` (flat name -> float; with ``interval``, ``macro_f1_ci_low``/``macro_f1_ci_high``
+        bound its 95% bootstrap interval, see ``bootstrap_macro_f1``), ``per_class`` ({class: {precision, recall, f1, support}}),
         ``confusion`` [k, k] counts (rows true, columns predicted), ``confusion_normalised`` (rows sum
         to 1), ``report`` (scikit-learn's text classification report).
     """
@@ -67,7 +69,8 @@ def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_na
         precision, recall, f1, _ = skm.precision_recall_fscore_support(
             y_true, y_pred, labels=labels, average=average, zero_division=0)
         scalars.update({f"{average}_precision": precision, f"{average}_recall": recall, f"{average}_f1": f1})
-    scalars["macro_f1_ci_low"], scalars["macro_f1_ci_high"] = bootstrap_macro_f1(y_true, y_pred, len(class_names))
+    if interval:
+        scalars["macro_f1_ci_low"], scalars["macro_f1_ci_high"] = bootstrap_macro_f1(y_true, y_pred, len(class_names))
     precision, recall, f1, support = skm.precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=None, zero_division=0)
     per_class = {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
