@@ -147,6 +147,13 @@ def cmd_tune(args) -> dict:
                 retrain_best=not args.no_retrain, seed=config.fit.seed)
 
 
+def cmd_crossval(args) -> dict:
+    from vsexp.pipelines.crossval import crossval
+
+    return crossval(config_from_args(args, model="baseline"), folds=args.folds,
+                    splits=tuple(s for s in args.splits.split(",") if s))
+
+
 def cmd_sparsity(args) -> dict:
     from vsexp.pipelines.sparsity import sparsity
 
@@ -240,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--pruner", default="median", help="median (default), hyperband, none or threshold:X")
     tune.add_argument("--no-retrain", action="store_true", help="skip refitting the best configuration (extra workers)")
     tune.set_defaults(handler=cmd_tune)
+
+    cross = commands.add_parser("crossval", help="k-fold cross-validated scores of a feature model (forest or boosted)")
+    _add_config_arguments(cross)
+    cross.add_argument("--folds", type=_positive, default=5, help="stratified folds (default 5)")
+    cross.add_argument("--splits", default="train,validation",
+                       help="the stars to cross-validate: train,validation (default; never the test split) "
+                            "or train,validation,test (a configuration fixed beforehand)")
+    cross.set_defaults(handler=cmd_crossval)
 
     sparse = commands.add_parser("sparsity", help="score models on test curves cut to fewer points")
     sparse.add_argument("--model", dest="model_uris", action="append", default=[],

@@ -22,6 +22,9 @@ CASES = [
     (["tune", "--storage", "postgres:/oops"], "malformed storage"),
     (["tune", "--pruner", "sometimes"], "allowed: median, hyperband, none, threshold:NUMBER"),
     (["tune", "--n-trials", "-1"], "n_trials must be >= 0"),
+    (["crossval", "--set", "model.name=cnn"], "feature models"),
+    (["crossval", "--splits", "train,holdout"], "allowed: train, validation, test"),
+    (["crossval", "--preset", "tiny", "--folds", "1"], "at least 2 folds"),
 ]
 
 

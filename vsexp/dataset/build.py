@@ -78,8 +78,12 @@ class Dataset:
 
     def labels(self, split: str) -> np.ndarray:
         """[n] integer class indices of a split, in ``classes`` order."""
+        return self.labels_of(self.split(split))
+
+    def labels_of(self, rows: pd.DataFrame) -> np.ndarray:
+        """[n] integer class indices of ``rows`` of this dataset's table, in ``classes`` order."""
         index = {name: i for i, name in enumerate(self.classes)}
-        return self.split(split)["label"].map(index).to_numpy(dtype=np.int64)
+        return rows["label"].map(index).to_numpy(dtype=np.int64)
 
     def curves(self, split: str | None = None) -> list[LightCurve]:
         return self.curves_from(self.table if split is None else self.split(split))
