@@ -73,3 +73,12 @@ def test_crossval_refuses_networks_and_unknown_splits():
         crossval(load_preset("tiny", "cnn"))
     with pytest.raises(ConfigError, match="unknown or no split"):
         crossval(load_preset("tiny", "baseline"), splits=("train", "holdout"))
+
+
+def test_crossval_without_copies_fits_the_other_folds_stars_only(monkeypatch):
+    spy = _FitSpy(crossval_module.build_forest)
+    monkeypatch.setattr(crossval_module, "build_forest", spy)
+    summary = crossval(load_preset("tiny", "baseline"), folds=2)
+    assert summary["copies"] == 0 and len(summary["fold_macro_f1"]) == 2
+    table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
+    assert spy.rows == [summary["stars"] - n for n in table["fold"].value_counts().sort_index()]

@@ -65,14 +65,13 @@ def assign_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 def _copies_of(dataset, config: TrainConfig, splits, star_ids: pd.Series):
-    """(features, labels, index into ``star_ids`` of each copy's star) of the thinned copies of the
-    stars of ``splits``."""
+    """The thinned copies of the stars of ``splits``: (features [m, f], class indices [m], position
+    in ``star_ids`` of each copy's star [m])."""
     copies = thinned_copies(dataset, config.augment, splits, config.data.min_points)
     log_dataset(copies, contexts=splits, suffix="thinned")
     parents = [json.loads(text)["thinned_from"] for text in copies.table["metadata"]]
     position = pd.Series(np.arange(len(star_ids)), index=star_ids.to_numpy())
-    return (np.asarray(dataset_features(copies)),
-            copies.labels_of(copies.table), position.loc[parents].to_numpy())
+    return np.asarray(dataset_features(copies)), copies.labels_of(copies.table), position.loc[parents].to_numpy()
 
 
 def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict:
@@ -104,15 +103,16 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
         log_config(config)
         log_dataset(dataset, contexts=splits)
         mlflow.log_params({"folds": folds, "splits": ",".join(splits)})
-        copies = _copies_of(dataset, config, splits, stars["object_id"]) if config.augment.copies else None
+        empty = (np.zeros((0, features.shape[1])), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=int))
+        copy_features, copy_labels, copy_parents = (_copies_of(dataset, config, splits, stars["object_id"])
+                                                    if config.augment.copies else empty)
         probabilities = np.zeros((len(stars), len(classes)))
         fold_scores = []
         for fold in range(folds):
             fitted = assignment != fold
-            inputs, targets = features[fitted], labels[fitted]
-            if copies is not None:
-                kept = fitted[copies[2]]  # copies of the fitted stars only
-                inputs, targets = np.concatenate([inputs, copies[0][kept]]), np.concatenate([targets, copies[1][kept]])
+            kept = fitted[copy_parents]  # copies of the fitted stars only
+            inputs = np.concatenate([features[fitted], copy_features[kept]])
+            targets = np.concatenate([labels[fitted], copy_labels[kept]])
             model = build_forest(config.model, seed=config.fit.seed).fit(inputs, targets)
             probabilities[~fitted] = model.predict_proba(features[~fitted])
             score = evaluate_predictions(labels[~fitted], probabilities[~fitted], classes, interval=False)
@@ -131,7 +131,7 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
         mlflow.log_table(table, "crossval/out_of_fold.json")
         summary = {"run_id": run.info.run_id, "model": config.model.kind, "survey": config.data.survey_name,
                    "folds": folds, "splits": list(splits), "stars": len(stars),
-                   "copies": 0 if copies is None else len(copies[1]),
+                   "copies": len(copy_labels),
                    **{k: round(metrics[k], 4) for k in ("crossval_macro_f1", "crossval_macro_f1_ci_low",
                                                         "crossval_macro_f1_ci_high", "crossval_weighted_f1",
                                                         "crossval_accuracy")},
