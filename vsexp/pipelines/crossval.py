@@ -31,7 +31,7 @@ from vsexp.config import TrainConfig
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import SPLITS, build_dataset
 from vsexp.errors import ConfigError
-from vsexp.models import build_forest
+from vsexp.models import FAMILY, INPUT_KIND, build_forest
 from vsexp.representations.cache import dataset_features
 from vsexp.tracking.evaluation import log_evaluation
 from vsexp.tracking.runs import log_config, log_dataset, start_run
@@ -96,8 +96,8 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
     features = np.asarray(dataset_features(dataset))[rows]
     labels = dataset.labels_of(stars)
     assignment = assign_folds(labels, folds, config.data.seed)
-    tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": "forest", "vsexp.model": "baseline",
-            "vsexp.representation": "features", "vsexp.dataset": dataset.manifest["name"],
+    tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY["baseline"], "vsexp.model": "baseline",
+            "vsexp.representation": INPUT_KIND["baseline"], "vsexp.dataset": dataset.manifest["name"],
             "vsexp.preset": config.preset, "vsexp.crossval_splits": "+".join(splits)}
     with start_run(f"crossval-{config.model.kind}-{config.data.survey_name}", entry_point="crossval", tags=tags) as run:
         log_config(config)
