@@ -31,8 +31,10 @@ from vsexp.config import TrainConfig
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import SPLITS, build_dataset
 from vsexp.errors import ConfigError
-from vsexp.models import FAMILY, INPUT_KIND, build_forest
+from vsexp.models import build_forest
+from vsexp.pipelines.train import model_run_tags
 from vsexp.representations.cache import dataset_features
+from vsexp.representations.features import FEATURE_NAMES
 from vsexp.tracking.evaluation import log_evaluation
 from vsexp.tracking.runs import log_config, log_dataset, start_run
 from vsexp.training.metrics import evaluate_predictions
@@ -65,8 +67,10 @@ def assign_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 def _copies_of(dataset, config: TrainConfig, splits, star_ids: pd.Series):
-    """The thinned copies of the stars of ``splits``: (features [m, f], class indices [m], position
-    in ``star_ids`` of each copy's star [m])."""
+    """The thinned copies of the stars of ``splits`` (none when ``augment.copies`` is 0): (features
+    [m, f], class indices [m], position in ``star_ids`` of each copy's star [m])."""
+    if not config.augment.copies:
+        return np.zeros((0, len(FEATURE_NAMES))), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=int)
     copies = thinned_copies(dataset, config.augment, splits, config.data.min_points)
     log_dataset(copies, contexts=splits, suffix="thinned")
     parents = [json.loads(text)["thinned_from"] for text in copies.table["metadata"]]
@@ -96,16 +100,12 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
     features = np.asarray(dataset_features(dataset))[rows]
     labels = dataset.labels_of(stars)
     assignment = assign_folds(labels, folds, config.data.seed)
-    tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY["baseline"], "vsexp.model": "baseline",
-            "vsexp.representation": INPUT_KIND["baseline"], "vsexp.dataset": dataset.manifest["name"],
-            "vsexp.preset": config.preset, "vsexp.crossval_splits": "+".join(splits)}
+    tags = {**model_run_tags(config, dataset), "vsexp.crossval_splits": "+".join(splits)}
     with start_run(f"crossval-{config.model.kind}-{config.data.survey_name}", entry_point="crossval", tags=tags) as run:
         log_config(config)
         log_dataset(dataset, contexts=splits)
         mlflow.log_params({"folds": folds, "splits": ",".join(splits)})
-        empty = (np.zeros((0, features.shape[1])), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=int))
-        copy_features, copy_labels, copy_parents = (_copies_of(dataset, config, splits, stars["object_id"])
-                                                    if config.augment.copies else empty)
+        copy_features, copy_labels, copy_parents = _copies_of(dataset, config, splits, stars["object_id"])
         probabilities = np.zeros((len(stars), len(classes)))
         fold_scores = []
         for fold in range(folds):

@@ -126,6 +126,14 @@ def _fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, wo
     return model, lambda inputs: model.predict(inputs, batch_size=512, verbose=0)
 
 
+def model_run_tags(config: TrainConfig, dataset) -> dict[str, str]:
+    """The tags that let the MLflow UI filter runs by survey, model, input and dataset."""
+    name, kind = config.model.name, input_kind(config.model)
+    return {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
+            "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind),
+            "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset}
+
+
 def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
           extra_tags: dict | None = None, entry_point: str | None = None, fit_splits=("train",),
           evaluate_splits=("validation", "test"), use_active_run: bool = False) -> dict:
@@ -147,10 +155,7 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
     dataset = build_dataset(config.data)
     representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
     classes = dataset.classes
-    tags = {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
-            "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind),
-            "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset,
-            "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
+    tags = {**model_run_tags(config, dataset), "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
     trial_run_id = mlflow.active_run().info.run_id if use_active_run else None
     with contextlib.ExitStack() as stack:
         work_dir = stack.enter_context(claimed_work_dir(config, dataset.manifest["content_hash"], trial_run_id))
