@@ -150,7 +150,7 @@ def cmd_tune(args) -> dict:
 def cmd_crossval(args) -> dict:
     from vsexp.pipelines.crossval import crossval
 
-    return crossval(config_from_args(args, model="baseline"), folds=args.folds,
+    return crossval(config_from_args(args), folds=args.folds,
                     splits=tuple(s for s in args.splits.split(",") if s))
 
 
@@ -169,6 +169,12 @@ def cmd_transfer(args) -> dict:
     shots = tuple(_integer(n) for n in args.shots.split(",") if n)
     return transfer(args.model_uri, args.data, class_map=parse_class_map(args.class_map), shots=shots,
                     epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed or 0)
+
+
+def cmd_crossval_combine(args) -> dict:
+    from vsexp.pipelines.crossval import combine_crossval
+
+    return combine_crossval(_model_uris(args.run_ids), args.method, seed=args.seed or 0)
 
 
 def cmd_ensemble(args) -> dict:
@@ -248,13 +254,24 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--no-retrain", action="store_true", help="skip refitting the best configuration (extra workers)")
     tune.set_defaults(handler=cmd_tune)
 
-    cross = commands.add_parser("crossval", help="k-fold cross-validated scores of a feature model (forest or boosted)")
+    cross = commands.add_parser("crossval", help="k-fold cross-validated scores of any model (out-of-fold predictions)")
     _add_config_arguments(cross)
+    cross.add_argument("--model", default="baseline",
+                       help="baseline (default: the forest, or boosted trees with model.kind=boosted), lstm, cnn, "
+                            "multi or hybrid; a network trains fit.epochs epochs per fold")
     cross.add_argument("--folds", type=_positive, default=5, help="stratified folds (default 5)")
     cross.add_argument("--splits", default="train,validation",
                        help="the stars to cross-validate: train,validation (default; never the test split) "
                             "or train,validation,test (a configuration fixed beforehand)")
     cross.set_defaults(handler=cmd_crossval)
+
+    combine = commands.add_parser("crossval_combine",
+                                  help="score every combination of crossval runs' models on their out-of-fold stars")
+    combine.add_argument("--run", dest="run_ids", action="append", default=[], required=True,
+                         help="a crossval run id (repeatable, or comma-separated); same dataset, splits, folds and seed")
+    combine.add_argument("--method", default="average", help="average (default) or stacking")
+    combine.add_argument("--seed", type=_integer, default=0)
+    combine.set_defaults(handler=cmd_crossval_combine)
 
     sparse = commands.add_parser("sparsity", help="score models on test curves cut to fewer points")
     sparse.add_argument("--model", dest="model_uris", action="append", default=[],

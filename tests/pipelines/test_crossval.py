@@ -6,8 +6,8 @@ import pytest
 
 from vsexp.config import with_overrides
 from vsexp.errors import ConfigError
-from vsexp.pipelines import crossval as crossval_module
-from vsexp.pipelines.crossval import assign_folds, crossval
+from vsexp.pipelines import train as train_module
+from vsexp.pipelines.crossval import assign_folds, combine_crossval, crossval
 from vsexp.presets import load_preset
 
 
@@ -44,8 +44,8 @@ class _FitSpy:
 
 
 def test_crossval_scores_every_star_out_of_fold_and_fits_copies_of_fitted_stars_only(monkeypatch):
-    spy = _FitSpy(crossval_module.build_forest)
-    monkeypatch.setattr(crossval_module, "build_forest", spy)
+    spy = _FitSpy(train_module.build_forest)
+    monkeypatch.setattr(train_module, "build_forest", spy)
     config = with_overrides(load_preset("tiny", "baseline"), {"augment.copies": 2})
     summary = crossval(config, folds=3)
     table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
@@ -69,17 +69,61 @@ def test_crossval_scores_every_star_out_of_fold_and_fits_copies_of_fitted_stars_
     assert "test" not in splits and {"train", "validation"} <= splits
 
 
-def test_crossval_refuses_networks_and_unknown_splits():
-    with pytest.raises(ConfigError, match="feature models"):
-        crossval(load_preset("tiny", "cnn"))
+def test_crossval_refuses_unknown_splits():
     with pytest.raises(ConfigError, match="unknown or no split"):
         crossval(load_preset("tiny", "baseline"), splits=("train", "holdout"))
 
 
 def test_crossval_without_copies_fits_the_other_folds_stars_only(monkeypatch):
-    spy = _FitSpy(crossval_module.build_forest)
-    monkeypatch.setattr(crossval_module, "build_forest", spy)
+    spy = _FitSpy(train_module.build_forest)
+    monkeypatch.setattr(train_module, "build_forest", spy)
     summary = crossval(load_preset("tiny", "baseline"), folds=2)
     assert summary["copies"] == 0 and len(summary["fold_macro_f1"]) == 2
     table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
     assert spy.rows == [summary["stars"] - n for n in table["fold"].value_counts().sort_index()]
+
+
+def test_crossval_of_a_network_trains_each_fold_for_fixed_epochs_in_a_nested_run():
+    config = with_overrides(load_preset("tiny", "multi"), {"fit.epochs": 2, "augment.copies": 1,
+                                                           "model.branches": "folded,features"})
+    summary = crossval(config, folds=2)
+    assert summary["model"] == "multi" and summary["copies"] == summary["stars"]
+    table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
+    assert len(table) == summary["stars"] and np.allclose(table.filter(like="p_").to_numpy().sum(axis=1), 1.0, atol=1e-4)
+    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{summary['run_id']}'",
+                                  order_by=["tags.vsexp.fold"])
+    assert children["tags.vsexp.fold"].tolist() == ["0", "1"]
+    client = mlflow.MlflowClient()
+    for run_id in children["run_id"]:  # learning curves of exactly fit.epochs epochs: no early stop without validation
+        assert [m.step for m in client.get_metric_history(run_id, "loss")] == [0, 1]
+    assert mlflow.get_run(summary["run_id"]).data.tags["vsexp.model_family"] == "multi-input"
+
+
+def test_combining_crossval_runs_scores_every_subset_out_of_fold():
+    forest = crossval(load_preset("tiny", "baseline"), folds=2)
+    boosted = crossval(with_overrides(load_preset("tiny", "baseline"), {"model.kind": "boosted"}), folds=2)
+    summary = combine_crossval([forest["run_id"], boosted["run_id"]], "average")
+    names = summary["members"]
+    assert names == ["baseline[random]", "baseline[boosted]"]
+    scores = summary["combinations_macro_f1"]
+    assert set(scores) == {names[0], names[1], " + ".join(names)}
+    # each model alone is its own crossval score
+    assert scores[names[0]] == pytest.approx(forest["crossval_macro_f1"], abs=1e-4)
+    assert scores[names[1]] == pytest.approx(boosted["crossval_macro_f1"], abs=1e-4)
+    assert summary["crossval_macro_f1"] == pytest.approx(scores[" + ".join(names)], abs=1e-4)
+    assert summary["best_macro_f1"] == max(scores.values())
+    table = mlflow.load_table("crossval/combinations.json", run_ids=[summary["run_id"]])
+    assert len(table) == 3 and table["macro_f1"].is_monotonic_decreasing
+
+
+def test_combining_refuses_runs_of_other_folds_and_runs_without_out_of_fold_table():
+    two = crossval(load_preset("tiny", "baseline"), folds=2)
+    three = crossval(load_preset("tiny", "baseline"), folds=3)
+    with pytest.raises(ConfigError, match=f"crossval run {three['run_id']} differs .* folds"):
+        combine_crossval([two["run_id"], three["run_id"]])
+    with mlflow.start_run() as other:
+        pass
+    with pytest.raises(ConfigError, match=f"run {other.info.run_id} has no crossval/out_of_fold.json"):
+        combine_crossval([two["run_id"], other.info.run_id])
+    with pytest.raises(ConfigError, match="at least two crossval runs"):
+        combine_crossval([two["run_id"]])

@@ -22,9 +22,11 @@ CASES = [
     (["tune", "--storage", "postgres:/oops"], "malformed storage"),
     (["tune", "--pruner", "sometimes"], "allowed: median, hyperband, none, threshold:NUMBER"),
     (["tune", "--n-trials", "-1"], "n_trials must be >= 0"),
-    (["crossval", "--set", "model.name=cnn"], "feature models"),
+    (["crossval", "--model", "transformer"], "unknown model 'transformer'"),
     (["crossval", "--splits", "train,holdout"], "allowed: train, validation, test"),
     (["crossval", "--preset", "tiny", "--folds", "1"], "at least 2 folds"),
+    (["crossval_combine", "--run", "a,b", "--method", "vote"], "unknown combination method 'vote'"),
+    (["crossval_combine", "--run", "a"], "at least two crossval runs"),
 ]
 
 

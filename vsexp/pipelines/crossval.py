@@ -1,4 +1,4 @@
-"""The ``crossval`` entry point: k-fold cross-validated scores of a feature model.
+"""The ``crossval`` entry point: k-fold cross-validated scores of any model.
 
 A held-out split of ~1,000 stars pins macro-F1 down to about ±0.02 (its bootstrap interval), too
 loosely to tell two good models apart. Cross-validation scores every star of the chosen splits once,
@@ -11,6 +11,12 @@ pooled out-of-fold predictions are scored like any split under the name ``crossv
 weighted metrics, bootstrap interval, per-class metrics, confusion matrices); each fold's macro-F1
 is logged as ``fold_macro_f1`` (step = fold), and the out-of-fold probabilities as a table.
 
+A network (``model.name`` lstm, cnn or multi) trains for exactly ``fit.epochs`` epochs in
+each fold — no stars are held back for early stopping, so take the epoch count from a ``train_*``
+run's ``best_epoch`` — and logs its learning curves in a nested run per fold. Its inputs are the
+dataset's cached representations, whose preprocessing (dm-dt bins, sequence and feature scaling) is
+fitted on the training split without labels, as in ``train_*``.
+
 The default splits are the development stars (train + validation), so that a choice made by
 cross-validation never sees the test split. ``splits=train,validation,test`` estimates a
 configuration fixed beforehand on every star; such a score must not be used to choose.
@@ -18,9 +24,13 @@ configuration fixed beforehand on every star; such a score must not be used to c
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import logging
+import tempfile
 import time
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -31,10 +41,10 @@ from vsexp.config import TrainConfig
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import SPLITS, build_dataset
 from vsexp.errors import ConfigError
-from vsexp.models import build_forest
-from vsexp.pipelines.train import model_run_tags
-from vsexp.representations.cache import dataset_features
-from vsexp.representations.features import FEATURE_NAMES
+from vsexp.models import input_kind
+from vsexp.models.ensemble import METHODS, ProbabilityCombiner
+from vsexp.pipelines.train import concatenate_inputs, fit_model, model_run_tags
+from vsexp.representations.cache import build_representations
 from vsexp.tracking.evaluation import log_evaluation
 from vsexp.tracking.runs import log_config, log_dataset, start_run
 from vsexp.training.metrics import evaluate_predictions
@@ -42,6 +52,7 @@ from vsexp.training.metrics import evaluate_predictions
 log = logging.getLogger(__name__)
 
 DEFAULT_SPLITS = ("train", "validation")
+OUT_OF_FOLD = "crossval/out_of_fold.json"
 
 
 def _check_folds(folds: int) -> None:
@@ -66,55 +77,86 @@ def assign_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return assignment
 
 
-def _copies_of(dataset, config: TrainConfig, splits, star_ids: pd.Series):
-    """The thinned copies of the stars of ``splits`` (none when ``augment.copies`` is 0): (features
-    [m, f], class indices [m], position in ``star_ids`` of each copy's star [m])."""
+def _rows(inputs, rows):
+    """The ``rows`` of model inputs (an array, or a dict of arrays for a multi-input model)."""
+    if isinstance(inputs, dict):
+        return {k: v[rows] for k, v in inputs.items()}
+    return inputs[rows]
+
+
+def _inputs(representations, kind, rows=None):
+    """Model inputs of ``kind`` (a dict for a tuple of kinds) for the dataset's ``rows`` (all when None)."""
+    if isinstance(kind, (tuple, list)):
+        return {k: _inputs(representations, k, rows) for k in kind}
+    values = np.asarray(representations.array(kind))
+    return values if rows is None else values[rows]
+
+
+def _copies_of(dataset, representations, kind, config: TrainConfig, splits, star_ids: pd.Series):
+    """The thinned copies of the stars of ``splits``: (model inputs, class indices [m], position in
+    ``star_ids`` of each copy's star [m]); None when ``augment.copies`` is 0."""
     if not config.augment.copies:
-        return np.zeros((0, len(FEATURE_NAMES))), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=int)
+        return None
     copies = thinned_copies(dataset, config.augment, splits, config.data.min_points)
     log_dataset(copies, contexts=splits, suffix="thinned")
     parents = [json.loads(text)["thinned_from"] for text in copies.table["metadata"]]
     position = pd.Series(np.arange(len(star_ids)), index=star_ids.to_numpy())
-    return np.asarray(dataset_features(copies)), copies.labels_of(copies.table), position.loc[parents].to_numpy()
+    return (_inputs(representations.of(copies), kind), copies.labels_of(copies.table),
+            position.loc[parents].to_numpy())
+
+
+def _fit_fold(config: TrainConfig, fit_inputs, num_classes: int, fold: int):
+    """Fit one fold's model; a network logs its learning curves in a nested run. Returns its
+    predict-probabilities function."""
+    network = config.model.name != "baseline"
+    with contextlib.ExitStack() as stack:
+        if network:
+            stack.enter_context(start_run(f"fold-{fold}", entry_point="crossval", nested=True,
+                                          tags={"vsexp.fold": str(fold)}))
+        work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vsexp-fold-")))
+        _, predict = fit_model(config, fit_inputs, None, num_classes, work_dir, (), {})
+    return predict
 
 
 def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict:
-    """Cross-validate the feature model ``config`` describes; returns the summary printed as JSON.
+    """Cross-validate the model ``config`` describes; returns the summary printed as JSON.
 
     Raises:
-        ConfigError: the model is not a feature model, a split is unknown, or the folds do not fit
-            the data (see ``assign_folds``).
+        ConfigError: a split is unknown, or the folds do not fit the data (see ``assign_folds``).
     """
-    if config.model.name != "baseline":
-        raise ConfigError(f"crossval fits the feature models (train_baseline: model.kind=random or boosted), "
-                          f"not '{config.model.name}'")
     unknown = sorted(set(splits) - set(SPLITS))
     if unknown or not splits:
         raise ConfigError(f"crossval: unknown or no split(s) {unknown or list(splits)} (allowed: {', '.join(SPLITS)})")
     _check_folds(folds)
     started = time.perf_counter()
     dataset = build_dataset(config.data)
+    kind = input_kind(config.model)
+    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
     classes = dataset.classes
     rows = dataset.table["split"].isin(splits).to_numpy()
     stars = dataset.table[rows].reset_index(drop=True)
-    features = np.asarray(dataset_features(dataset))[rows]
+    inputs = _inputs(representations, kind, rows)
     labels = dataset.labels_of(stars)
     assignment = assign_folds(labels, folds, config.data.seed)
     tags = {**model_run_tags(config, dataset), "vsexp.crossval_splits": "+".join(splits)}
-    with start_run(f"crossval-{config.model.kind}-{config.data.survey_name}", entry_point="crossval", tags=tags) as run:
+    model_label = config.model.kind if config.model.name == "baseline" else config.model.name
+    with start_run(f"crossval-{model_label}-{config.data.survey_name}", entry_point="crossval", tags=tags) as run:
         log_config(config)
         log_dataset(dataset, contexts=splits)
         mlflow.log_params({"folds": folds, "splits": ",".join(splits)})
-        copy_features, copy_labels, copy_parents = _copies_of(dataset, config, splits, stars["object_id"])
+        copies = _copies_of(dataset, representations, kind, config, splits, stars["object_id"])
         probabilities = np.zeros((len(stars), len(classes)))
         fold_scores = []
         for fold in range(folds):
             fitted = assignment != fold
-            kept = fitted[copy_parents]  # copies of the fitted stars only
-            inputs = np.concatenate([features[fitted], copy_features[kept]])
-            targets = np.concatenate([labels[fitted], copy_labels[kept]])
-            model = build_forest(config.model, seed=config.fit.seed).fit(inputs, targets)
-            probabilities[~fitted] = model.predict_proba(features[~fitted])
+            parts = [(_rows(inputs, fitted), labels[fitted])]
+            if copies is not None:
+                copy_inputs, copy_labels, copy_parents = copies
+                kept = fitted[copy_parents]  # copies of the fitted stars only
+                parts.append((_rows(copy_inputs, kept), copy_labels[kept]))
+            fit_inputs = (concatenate_inputs([p for p, _ in parts]), np.concatenate([t for _, t in parts]))
+            predict = _fit_fold(config, fit_inputs, len(classes), fold)
+            probabilities[~fitted] = np.asarray(predict(_rows(inputs, ~fitted)))
             score = evaluate_predictions(labels[~fitted], probabilities[~fitted], classes, interval=False)
             fold_scores.append(score["scalars"]["macro_f1"])
             mlflow.log_metric("fold_macro_f1", fold_scores[-1], step=fold)
@@ -128,10 +170,10 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
         table.insert(0, "fold", assignment)
         table.insert(0, "label", stars["label"].to_numpy())
         table.insert(0, "object_id", stars["object_id"].to_numpy())
-        mlflow.log_table(table, "crossval/out_of_fold.json")
-        summary = {"run_id": run.info.run_id, "model": config.model.kind, "survey": config.data.survey_name,
+        mlflow.log_table(table, OUT_OF_FOLD)
+        summary = {"run_id": run.info.run_id, "model": model_label, "survey": config.data.survey_name,
                    "folds": folds, "splits": list(splits), "stars": len(stars),
-                   "copies": len(copy_labels),
+                   "copies": 0 if copies is None else len(copies[1]),
                    **{k: round(metrics[k], 4) for k in ("crossval_macro_f1", "crossval_macro_f1_ci_low",
                                                         "crossval_macro_f1_ci_high", "crossval_weighted_f1",
                                                         "crossval_accuracy")},
@@ -141,3 +183,88 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
         summary["wall_seconds"] = round(time.perf_counter() - started, 1)
         mlflow.log_metric("wall_seconds", summary["wall_seconds"])
     return summary
+
+
+def out_of_fold_table(run_id: str) -> pd.DataFrame:
+    """The out-of-fold probabilities a ``crossval`` run logged (object_id, label, fold, p_<class>...).
+
+    Raises:
+        ConfigError: the run has no such table (not a crossval run).
+    """
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=OUT_OF_FOLD)
+    except mlflow.exceptions.MlflowException as error:
+        raise ConfigError(f"run {run_id} has no {OUT_OF_FOLD}: not a crossval run ({error.message})") from None
+    return pd.read_json(path, orient="split")
+
+
+def _member_name(run_id: str) -> str:
+    run = mlflow.get_run(run_id)
+    name = run.data.tags.get("vsexp.model", run_id[:8])
+    return f"{name}[{run.data.params['model.kind']}]" if name == "baseline" else name
+
+
+def _nested_combination(members: list[np.ndarray], labels: np.ndarray, assignment: np.ndarray, method: str,
+                        seed: int) -> np.ndarray:
+    """Each fold's stars combined by a combiner fitted on the other folds' out-of-fold probabilities."""
+    combined = np.zeros_like(members[0])
+    for fold in np.unique(assignment):
+        held_out = assignment == fold
+        combiner = ProbabilityCombiner(method, seed).fit([p[~held_out] for p in members], labels[~held_out])
+        combined[held_out] = combiner.predict_proba([p[held_out] for p in members])
+    return combined
+
+
+def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0) -> dict:
+    """Score combinations of cross-validated models on the same out-of-fold stars; returns the summary.
+
+    Each model alone and every subset of two or more of the runs' models combined (``models.ensemble``: temperatures and,
+    for stacking, the logistic regression fitted on the other folds' out-of-fold probabilities, so that
+    no star's combination has seen its label) and scored; the full combination is logged like any
+    split under ``crossval``, every subset in the table ``crossval/combinations.json``. This is how a
+    combination is chosen without the test split.
+
+    Raises:
+        ConfigError: fewer than two runs, an unknown method, or runs whose stars, labels or folds differ.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown combination method '{method}' (allowed: {', '.join(METHODS)})")
+    if len(run_ids) < 2:
+        raise ConfigError(f"combining needs at least two crossval runs, got {len(run_ids)}")
+    tables = [out_of_fold_table(run_id) for run_id in run_ids]
+    first = tables[0]
+    for run_id, table in zip(run_ids[1:], tables[1:]):
+        for column in ("object_id", "label", "fold"):
+            if len(table) != len(first) or not (table[column].to_numpy() == first[column].to_numpy()).all():
+                raise ConfigError(f"crossval run {run_id} differs from run {run_ids[0]} in its stars' {column}s: "
+                                  f"combine runs of one dataset, splits, folds and seed")
+    classes = [c.removeprefix("p_") for c in first.columns if c.startswith("p_")]
+    labels = first["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    assignment = first["fold"].to_numpy()
+    members = [t[[f"p_{c}" for c in classes]].to_numpy() for t in tables]
+    names = [_member_name(run_id) for run_id in run_ids]
+    rows = []
+    for size in range(1, len(members) + 1):
+        for subset in itertools.combinations(range(len(members)), size):
+            probabilities = (members[subset[0]] if size == 1 else
+                             _nested_combination([members[i] for i in subset], labels, assignment, method, seed))
+            scores = evaluate_predictions(labels, probabilities, classes, interval=False)
+            rows.append({"models": " + ".join(names[i] for i in subset), "size": size,
+                         "macro_f1": scores["scalars"]["macro_f1"], "accuracy": scores["scalars"]["accuracy"],
+                         **{f"f1_{c}": scores["per_class"][c]["f1"] for c in classes}})
+    table = pd.DataFrame(rows).sort_values("macro_f1", ascending=False).reset_index(drop=True)
+    tags = {"vsexp.model_family": "ensemble", "vsexp.model": "ensemble", "vsexp.members": ",".join(names),
+            **{k: v for k, v in mlflow.get_run(run_ids[0]).data.tags.items()
+               if k in ("vsexp.survey", "vsexp.dataset", "vsexp.preset", "vsexp.crossval_splits")}}
+    with start_run(f"crossval-combined-{method}", entry_point="crossval_combine", tags=tags) as run:
+        mlflow.log_params({"method": method, "seed": seed, "runs": ",".join(run_ids)})
+        full = _nested_combination(members, labels, assignment, method, seed)
+        metrics = log_evaluation(evaluate_predictions(labels, full, classes), classes, "crossval")
+        mlflow.log_table(table, "crossval/combinations.json")
+        best = table.iloc[0]
+        return {"run_id": run.info.run_id, "method": method, "members": names,
+                **{k: round(metrics[k], 4) for k in ("crossval_macro_f1", "crossval_macro_f1_ci_low",
+                                                     "crossval_macro_f1_ci_high", "crossval_accuracy")},
+                "per_class_f1": {c: round(metrics[f"crossval_f1_{c}"], 4) for c in classes},
+                "best_combination": best["models"], "best_macro_f1": round(float(best["macro_f1"]), 4),
+                "combinations_macro_f1": {r["models"]: round(r["macro_f1"], 4) for r in rows}}

@@ -71,7 +71,7 @@ def claimed_work_dir(config: TrainConfig, dataset_hash: str, trial_run_id: str |
                 shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def _concatenate(parts):
+def concatenate_inputs(parts):
     """Concatenate arrays, or dicts of arrays key by key (multi-input models)."""
     if isinstance(parts[0], dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -106,7 +106,7 @@ def _interrupted_run(work_dir) -> str | None:
     return run_id if status in ("RUNNING", "FAILED", "KILLED") else None
 
 
-def _fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, work_dir, callbacks, summary: dict):
+def fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, work_dir, callbacks, summary: dict):
     """Fit the forest or the Keras network (logging its history); returns (model, predict probabilities)."""
     if config.model.name == "baseline":
         model = build_forest(config.model, seed=config.fit.seed).fit(*fit_inputs)
@@ -176,10 +176,10 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
                    "classes": classes, "train_stars": int(sum(len(labels) for _, labels in fit_parts))}
         if config.augment.copies:
             fit_parts += _thinned_inputs(dataset, representations, kind, config, fit_splits, summary)
-        fit_inputs = (_concatenate([inputs for inputs, _ in fit_parts]),
+        fit_inputs = (concatenate_inputs([inputs for inputs, _ in fit_parts]),
                       np.concatenate([labels for _, labels in fit_parts]))
         validation = None if "validation" in fit_splits else split_inputs["validation"]
-        model, predict = _fit_model(config, fit_inputs, validation, len(classes), work_dir, callbacks, summary)
+        model, predict = fit_model(config, fit_inputs, validation, len(classes), work_dir, callbacks, summary)
         metrics = {}
         for split in evaluate_splits:
             inputs, labels = split_inputs[split]
