@@ -218,11 +218,11 @@ def _nested_combination(members: list[np.ndarray], labels: np.ndarray, assignmen
 def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0) -> dict:
     """Score combinations of cross-validated models on the same out-of-fold stars; returns the summary.
 
-    Each model alone and every subset of two or more of the runs' models combined (``models.ensemble``: temperatures and,
-    for stacking, the logistic regression fitted on the other folds' out-of-fold probabilities, so that
-    no star's combination has seen its label) and scored; the full combination is logged like any
-    split under ``crossval``, every subset in the table ``crossval/combinations.json``. This is how a
-    combination is chosen without the test split.
+    Each model alone, and every subset of two or more of the runs' models combined
+    (``models.ensemble``: temperatures and, for stacking, the logistic regression fitted on the other
+    folds' out-of-fold probabilities, so that no star's combination has seen its label), is scored;
+    the combination of all of them is logged like any split under ``crossval``, every subset in the
+    table ``crossval/combinations.json``. This is how a combination is chosen without the test split.
 
     Raises:
         ConfigError: fewer than two runs, an unknown method, or runs whose stars, labels or folds differ.
@@ -235,7 +235,7 @@ def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0)
     first = tables[0]
     for run_id, table in zip(run_ids[1:], tables[1:]):
         for column in ("object_id", "label", "fold"):
-            if len(table) != len(first) or not (table[column].to_numpy() == first[column].to_numpy()).all():
+            if not table[column].reset_index(drop=True).equals(first[column].reset_index(drop=True)):
                 raise ConfigError(f"crossval run {run_id} differs from run {run_ids[0]} in its stars' {column}s: "
                                   f"combine runs of one dataset, splits, folds and seed")
     classes = [c.removeprefix("p_") for c in first.columns if c.startswith("p_")]
@@ -248,6 +248,7 @@ def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0)
         for subset in itertools.combinations(range(len(members)), size):
             probabilities = (members[subset[0]] if size == 1 else
                              _nested_combination([members[i] for i in subset], labels, assignment, method, seed))
+            full = probabilities  # the last subset is every model: logged in full below
             scores = evaluate_predictions(labels, probabilities, classes, interval=False)
             rows.append({"models": " + ".join(names[i] for i in subset), "size": size,
                          "macro_f1": scores["scalars"]["macro_f1"], "accuracy": scores["scalars"]["accuracy"],
@@ -258,7 +259,6 @@ def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0)
                if k in ("vsexp.survey", "vsexp.dataset", "vsexp.preset", "vsexp.crossval_splits")}}
     with start_run(f"crossval-combined-{method}", entry_point="crossval_combine", tags=tags) as run:
         mlflow.log_params({"method": method, "seed": seed, "runs": ",".join(run_ids)})
-        full = _nested_combination(members, labels, assignment, method, seed)
         metrics = log_evaluation(evaluate_predictions(labels, full, classes), classes, "crossval")
         mlflow.log_table(table, "crossval/combinations.json")
         best = table.iloc[0]
