@@ -104,7 +104,7 @@ def test_combining_crossval_runs_scores_every_subset_out_of_fold():
     boosted = crossval(with_overrides(load_preset("tiny", "baseline"), {"model.kind": "boosted"}), folds=2)
     summary = combine_crossval([forest["run_id"], boosted["run_id"]], "average")
     names = summary["members"]
-    assert names == ["baseline[random]", "baseline[boosted]"]
+    assert names == ["baseline", "baseline[boosted]"]  # named like train_ensemble's members
     scores = summary["combinations_macro_f1"]
     assert set(scores) == {names[0], names[1], " + ".join(names)}
     # each model alone is its own crossval score
@@ -114,6 +114,13 @@ def test_combining_crossval_runs_scores_every_subset_out_of_fold():
     assert summary["best_macro_f1"] == max(scores.values())
     table = mlflow.load_table("crossval/combinations.json", run_ids=[summary["run_id"]])
     assert len(table) == 3 and table["macro_f1"].is_monotonic_decreasing
+
+
+def test_two_runs_of_one_model_are_combined_under_distinct_names():
+    forest = crossval(load_preset("tiny", "baseline"), folds=2)
+    summary = combine_crossval([forest["run_id"], forest["run_id"]], "average")
+    assert summary["members"] == ["baseline", "baseline#1"]
+    assert set(summary["combinations_macro_f1"]) == {"baseline", "baseline#1", "baseline + baseline#1"}
 
 
 def test_combining_refuses_runs_of_other_folds_and_runs_without_out_of_fold_table():

@@ -46,7 +46,7 @@ from vsexp.models.ensemble import METHODS, ProbabilityCombiner
 from vsexp.pipelines.train import concatenate_inputs, fit_model, model_run_tags
 from vsexp.representations.cache import build_representations
 from vsexp.tracking.evaluation import log_evaluation
-from vsexp.tracking.runs import log_config, log_dataset, start_run
+from vsexp.tracking.runs import log_config, log_dataset, model_names, start_run
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
@@ -198,12 +198,6 @@ def out_of_fold_table(run_id: str) -> pd.DataFrame:
     return pd.read_json(path, orient="split")
 
 
-def _member_name(run_id: str) -> str:
-    run = mlflow.get_run(run_id)
-    name = run.data.tags.get("vsexp.model", run_id[:8])
-    return f"{name}[{run.data.params['model.kind']}]" if name == "baseline" else name
-
-
 def _nested_combination(members: list[np.ndarray], labels: np.ndarray, assignment: np.ndarray, method: str,
                         seed: int) -> np.ndarray:
     """Each fold's stars combined by a combiner fitted on the other folds' out-of-fold probabilities."""
@@ -242,7 +236,7 @@ def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0)
     labels = first["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     assignment = first["fold"].to_numpy()
     members = [t[[f"p_{c}" for c in classes]].to_numpy() for t in tables]
-    names = [_member_name(run_id) for run_id in run_ids]
+    names = model_names(run_ids)
     rows = []
     for size in range(1, len(members) + 1):
         for subset in itertools.combinations(range(len(members)), size):

@@ -26,24 +26,10 @@ from vsexp.serving.batch import load_classifier
 from vsexp.tracking.evaluation import log_evaluation, log_reliability
 from vsexp.tracking.pyfunc import log_ensemble
 from vsexp.tracking.registry import register_challenger, registered_name
-from vsexp.tracking.runs import log_dataset, log_table, start_run
+from vsexp.tracking.runs import log_dataset, log_table, model_names, start_run
 from vsexp.training.metrics import evaluate_predictions, reliability
 
 log = logging.getLogger(__name__)
-
-
-def _member_names(run_ids: list[str]) -> list[str]:
-    """Short readable names: the member run's model and its branches or kind, made unique by position."""
-    names = []
-    for position, run_id in enumerate(run_ids):
-        run = mlflow.get_run(run_id)
-        name = run.data.tags.get("vsexp.model", f"member{position}")
-        if name == "multi":
-            name += f"[{run.data.params.get('model.branches', '')}]"
-        elif name == "baseline" and run.data.params.get("model.kind", "random") != "random":
-            name += f"[{run.data.params['model.kind']}]"
-        names.append(name if name not in names else f"{name}#{position}")
-    return names
 
 
 def _common_data(member_uris: list[str], run_ids: list[str]) -> DataConfig:
@@ -87,7 +73,7 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
     if list(dataset.classes) != list(class_names):
         raise ConfigError(f"the members predict {class_names}, their dataset {dataset.manifest['name']} has "
                           f"{dataset.classes}")
-    names = _member_names(run_ids)
+    names = model_names(run_ids)
     labels, member_probabilities = {}, {}
     # members that need features (periods, folding) share the dataset's cached ones, by extractor version
     features = {c.transform.features_version: np.asarray(dataset_features(dataset, c.transform.features_version))

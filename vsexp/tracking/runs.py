@@ -141,6 +141,22 @@ def find_finished_run(entry_point: str, params: dict, experiment_names=None) -> 
     return None
 
 
+def model_names(run_ids: list[str]) -> list[str]:
+    """Short readable names of the models the runs trained, in order: the model, then its branches
+    (multi-input) or its kind (feature models other than the random forest), made unique by position
+    (``multi[folded,features]``, ``baseline[boosted]``, ``baseline#2``)."""
+    names = []
+    for position, run_id in enumerate(run_ids):
+        run = mlflow.get_run(run_id)
+        name = run.data.tags.get("vsexp.model", f"member{position}")
+        if name == "multi":
+            name += f"[{run.data.params.get('model.branches', '')}]"
+        elif name == "baseline" and run.data.params.get("model.kind", "random") != "random":
+            name += f"[{run.data.params['model.kind']}]"
+        names.append(name if name not in names else f"{name}#{position}")
+    return names
+
+
 def log_table(frame: pd.DataFrame, artifact_file: str) -> None:
     """Log a DataFrame as an MLflow table (shown in the UI) keeping its index as a column."""
     mlflow.log_table(frame.reset_index(), artifact_file)
