@@ -37,3 +37,8 @@ def test_predict_benchmark_ends_with_curves_per_second(tmp_path):
 def test_training_benchmark_ends_with_samples_per_second(tmp_path):
     result = _run_benchmark("training.py", "--preset", "tiny", "--steps", "3", "--repeats", "1", tmp_path=tmp_path)
     assert result["lstm_samples_per_s"] > 0 and result["pipeline_share"] >= 0  # a ratio of two times: can pass 1 when loaded
+
+
+def test_features_benchmark_reports_the_speedup_of_a_lower_ceiling_and_the_periods_it_keeps(tmp_path):
+    result = _run_benchmark("features.py", "--curves", "60", tmp_path=tmp_path)
+    assert result["speedup_vs_default_ceiling"] > 0 and 0 <= result["same_period_share"] <= 1

@@ -89,7 +89,7 @@ def cmd_preprocess(args) -> dict:
     from vsexp.pipelines.preprocess import preprocess
 
     config = config_from_args(args)
-    _, summary = preprocess(config.data, config.sequence, config.dmdt, rebuild=args.rebuild)
+    _, summary = preprocess(config.data, config.sequence, config.dmdt, config.features, rebuild=args.rebuild)
     return summary
 
 

@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import sine_curve
 from vsexp.representations.features import (FEATURE_NAMES, FEATURE_VERSIONS, FEATURES_VERSION, HARMONIC_NAMES,
                                             best_period, explained_variances, extract_features, harmonic_fit,
-                                            refine_frequency)
+                                            frequency_grid, refine_frequency)
 
 
 @pytest.mark.parametrize("harmonics", [1, 2, 4])
@@ -42,3 +42,17 @@ def test_feature_versions_differ_only_in_the_period_choice_and_unknown_ones_are_
     assert FEATURES_VERSION == 2 and FEATURE_VERSIONS == (1, 2)
     with pytest.raises(ValueError, match="unknown feature version 3"):
         extract_features(curves, version=3)
+
+
+def test_a_lower_periodogram_ceiling_keeps_the_step_and_finds_the_same_periods_below_it():
+    assert np.diff(frequency_grid(12.5))[0] == pytest.approx(np.diff(frequency_grid())[0])
+    assert len(frequency_grid(12.5)) == 2**16 + 1 and len(frequency_grid(10.0)) == 2**16 + 1
+    curves = [sine_curve(n=150, period=p, amplitude=0.3, seed=s, span=900.0) for s, p in enumerate((0.2, 0.7, 3.1))]
+    full, lowered = extract_features(curves), extract_features(curves, max_frequency=12.5)
+    period = FEATURE_NAMES.index("log_period")
+    np.testing.assert_allclose(lowered[:, period], full[:, period], rtol=1e-6)
+    fast = sine_curve(n=150, period=0.05, amplitude=0.3, span=900.0)  # 20 cycles/day: above a 12.5 ceiling
+    assert extract_features([fast])[0, period] == pytest.approx(np.log10(0.05), abs=1e-3)
+    assert extract_features([fast], max_frequency=12.5)[0, period] != pytest.approx(np.log10(0.05), abs=1e-3)
+    with pytest.raises(ValueError, match="max_frequency 500.0 cycles/day is outside"):
+        extract_features(curves, max_frequency=500.0)

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from vsexp.config import DmdtConfig, SequenceConfig
+from vsexp.config import DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.errors import ConfigError
 from vsexp.representations import cache
 from vsexp.representations.cache import Transform, build_representations, curve_triples
-from vsexp.representations.features import FEATURE_NAMES, FEATURES_VERSION
+from vsexp.representations.features import FEATURE_NAMES, FEATURES_VERSION, MAX_FREQUENCY, extract_features
 from vsexp.representations.folded import Fold
 from vsexp.representations.sequences import SequenceStats, fit_stats, pad_sequences
 
@@ -112,15 +112,37 @@ def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, m
                                       kinds=("sequence",)).transform
     assert transform.features_version == FEATURES_VERSION
     assert Transform.from_dict(transform.to_dict()).to_dict() == transform.to_dict()
-    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k != "features_version"}
+    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k not in ("features_version", "max_frequency")}
     old = Transform.from_dict(saved_before_versions)
     assert old.features_version == 1 and old.key("sequence") != transform.key("sequence")
     assert old.key("features") != transform.key("features")
-    versions = []
-    monkeypatch.setattr(cache, "extract_features", lambda curves, version: versions.append(version) or
+    extractors = []
+    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency:
+                        extractors.append((version, max_frequency)) or
                         np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
     old.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
-    assert versions == [1]  # served with the extractor it was trained with
+    assert extractors == [(1, MAX_FREQUENCY)]  # served with the extractor it was trained with
+
+
+def test_transform_keeps_the_periodogram_ceiling_it_was_trained_with(tiny_dataset, monkeypatch):
+    sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
+    dmdt_config = DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20)
+    default = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",))
+    lowered = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",),
+                                    extractor=FeatureConfig(max_frequency=12.5))
+    transform = lowered.transform
+    assert transform.extractor == FeatureConfig(max_frequency=12.5)
+    assert Transform.from_dict(transform.to_dict()).extractor == transform.extractor
+    for kind in ("features", "sequence", "folded"):  # cached apart from the default extractor's inputs
+        assert transform.key(kind) != default.transform.key(kind)
+    np.testing.assert_array_equal(np.asarray(lowered.array("features")),
+                                  extract_features(curve_triples(tiny_dataset.table), max_frequency=12.5))
+    extractors = []
+    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency:
+                        extractors.append((version, max_frequency)) or
+                        np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
+    transform.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
+    assert extractors == [(FEATURES_VERSION, 12.5)]
 
 
 def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tiny_dataset):
@@ -130,9 +152,9 @@ def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tin
     fresh = build_representations(tiny_dataset, sequence, dmdt_config).transform
     old_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence), dataclasses.asdict(dmdt_config)],
                                         sort_keys=True).encode()).hexdigest()[:12]
-    old_state = {k: v for k, v in fresh.to_dict().items() if k != "features_version"}
+    old_state = {k: v for k, v in fresh.to_dict().items() if k not in ("features_version", "max_frequency")}
     (cache.representations_folder(tiny_dataset) / f"transform-{old_key}.json").write_text(json.dumps(old_state))
     representations = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("features",))
     assert representations.transform.features_version == FEATURES_VERSION
     old = cache.Representations(tiny_dataset, Transform.from_dict(old_state), representations.folder)
-    np.testing.assert_array_equal(np.asarray(old.array("features")), cache.dataset_features(tiny_dataset, 1))
+    np.testing.assert_array_equal(np.asarray(old.array("features")), cache.dataset_features(tiny_dataset, FeatureConfig(version=1)))

@@ -131,7 +131,7 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
     started = time.perf_counter()
     dataset = build_dataset(config.data)
     kind = input_kind(config.model)
-    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
+    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,), extractor=config.features)
     classes = dataset.classes
     rows = dataset.table["split"].isin(splits).to_numpy()
     stars = dataset.table[rows].reset_index(drop=True)

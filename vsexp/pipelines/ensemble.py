@@ -43,9 +43,9 @@ def _common_data(member_uris: list[str], run_ids: list[str]) -> DataConfig:
 
 
 def _rows_of(features: dict, classifier, rows: np.ndarray) -> np.ndarray | None:
-    """The ``rows`` of the cached features made by the classifier's extractor version, if any."""
-    version = classifier.transform.features_version
-    return features[version][rows] if version in features else None
+    """The ``rows`` of the cached features made by the classifier's extractor, if any."""
+    extractor = classifier.transform.extractor
+    return features[extractor][rows] if extractor in features else None
 
 
 def _scores(labels: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
@@ -75,8 +75,8 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
                           f"{dataset.classes}")
     names = model_names(run_ids)
     labels, member_probabilities = {}, {}
-    # members that need features (periods, folding) share the dataset's cached ones, by extractor version
-    features = {c.transform.features_version: np.asarray(dataset_features(dataset, c.transform.features_version))
+    # members that need features (periods, folding) share the dataset's cached ones, by extractor
+    features = {c.transform.extractor: np.asarray(dataset_features(dataset, c.transform.extractor))
                 for c in classifiers if c.transform.needs_features(c.input_kind)}
     for split in ("validation", "test"):
         labels[split] = dataset.labels(split)

@@ -40,7 +40,7 @@ def run_main(configs: dict[str, TrainConfig]) -> dict:
     with start_run(f"main-{first.data.survey_name}", entry_point="main",
                    tags={"vsexp.survey": first.data.survey_name, "vsexp.preset": first.preset}) as run:
         with start_run("preprocess", entry_point="preprocess", nested=True):
-            _, prepared = preprocess(first.data, first.sequence, first.dmdt)
+            _, prepared = preprocess(first.data, first.sequence, first.dmdt, first.features)
         steps = [_train_or_reuse(configs[name]) for name in MODELS if name in configs]
         table = comparison_markdown(steps)
         mlflow.log_text(table + "\n", "comparison.md")

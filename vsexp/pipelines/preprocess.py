@@ -6,7 +6,7 @@ import logging
 
 import mlflow
 
-from vsexp.config import DataConfig, DmdtConfig, SequenceConfig
+from vsexp.config import DataConfig, DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, build_dataset, counts_table
 from vsexp.tracking.runs import log_config, log_dataset, log_table, start_run
 
@@ -16,7 +16,7 @@ MAX_ARTIFACT_BYTES = 200 * 2**20  # larger Parquet files stay in the cache, refe
 
 
 def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: DmdtConfig | None = None,
-               *, rebuild: bool = False) -> tuple[Dataset, dict]:
+               features: FeatureConfig | None = None, *, rebuild: bool = False) -> tuple[Dataset, dict]:
     """Build the dataset ``data`` describes and the representations, logging one MLflow run.
 
     Returns:
@@ -29,6 +29,7 @@ def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: D
         log_config(data, "data.")
         log_config(sequence or SequenceConfig(), "sequence.")
         log_config(dmdt or DmdtConfig(), "dmdt.")
+        log_config(features or FeatureConfig(), "features.")
         dataset = build_dataset(data, rebuild=rebuild)
         manifest = dataset.manifest
         mlflow.set_tags({"vsexp.dataset": manifest["name"], "vsexp.dataset_reused": str(manifest["reused"]).lower()})
@@ -46,7 +47,8 @@ def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: D
         parquet = dataset.path / "lightcurves.parquet"
         if parquet.stat().st_size <= MAX_ARTIFACT_BYTES:
             mlflow.log_artifact(str(parquet), "dataset")
-        representations = build_representations(dataset, sequence or SequenceConfig(), dmdt or DmdtConfig())
+        representations = build_representations(dataset, sequence or SequenceConfig(), dmdt or DmdtConfig(),
+                                                extractor=features or FeatureConfig())
         mlflow.log_dict(representations.describe(), "dataset/representations.json")
         summary = {
             "run_id": run.info.run_id,

@@ -153,7 +153,7 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
     kind = input_kind(config.model)
     started = time.perf_counter()
     dataset = build_dataset(config.data)
-    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
+    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,), extractor=config.features)
     classes = dataset.classes
     tags = {**model_run_tags(config, dataset), "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
     trial_run_id = mlflow.active_run().info.run_id if use_active_run else None

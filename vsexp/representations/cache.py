@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from vsexp.config import DmdtConfig, SequenceConfig
+from vsexp.config import DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, replace_atomically
 from vsexp.representations import dmdt, sequences
-from vsexp.representations.features import FEATURES_VERSION, extract_features
+from vsexp.representations.features import MAX_FREQUENCY, extract_features
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +30,35 @@ FOLD_BINS = 64
 FEATURE_CLIP = 10.0
 
 
-def features_key(version: int = FEATURES_VERSION) -> str:
-    """Cache key of the features computed by extractor ``version``."""
-    return hashlib.sha256(json.dumps({"version": version}, sort_keys=True).encode()).hexdigest()[:12]
+def _extractor_state(extractor: FeatureConfig):
+    """What identifies an extractor in cache keys: its version alone at the default ceiling (the
+    keys made before the ceiling could change), else both."""
+    if extractor.max_frequency == MAX_FREQUENCY:
+        return extractor.version
+    return {"version": extractor.version, "max_frequency": extractor.max_frequency}
 
 
-def features_of(curves, features: np.ndarray | None = None, version: int = FEATURES_VERSION) -> np.ndarray:
-    """``features`` when already at hand, else the curves' features computed now (by ``version``)."""
+def features_key(extractor: FeatureConfig = FeatureConfig()) -> str:
+    """Cache key of the features computed by ``extractor``."""
+    state = _extractor_state(extractor)
+    return hashlib.sha256(json.dumps(state if isinstance(state, dict) else {"version": state},
+                                     sort_keys=True).encode()).hexdigest()[:12]
+
+
+def features_of(curves, features: np.ndarray | None = None, extractor: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """``features`` when already at hand, else the curves' features computed now (by ``extractor``)."""
     if features is not None:
         return features
-    return extract_features(curves, version=version)
+    return extract_features(curves, version=extractor.version, max_frequency=extractor.max_frequency)
 
 
-def _folds(curves, needed: bool, features, version: int):
+def _folds(curves, needed: bool, features, extractor: FeatureConfig):
     """Per-curve folds when ``needed`` (features computed when not given), else None."""
     if not needed:
         return None
     from vsexp.representations.folded import curve_folds
 
-    return curve_folds(curves, features_of(curves, features, version))
+    return curve_folds(curves, features_of(curves, features, extractor))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,8 +71,8 @@ class Transform:
         fold_bins: phase bins of folded curves.
         feature_center / feature_scale: training medians and interquartile ranges of the features
             (set when a network takes the feature vector; None otherwise).
-        features_version: the feature extractor the model was trained with; its inputs are always
-            made with the same one (``features.extract_features``'s ``version``).
+        features_version / max_frequency: the feature extractor the model was trained with
+            (``extractor``); its inputs are always made with the same one.
     """
 
     sequence_config: SequenceConfig
@@ -71,14 +81,18 @@ class Transform:
     fold_bins: int = FOLD_BINS
     feature_center: tuple[float, ...] | None = None
     feature_scale: tuple[float, ...] | None = None
-    features_version: int = FEATURES_VERSION
+    features_version: int = FeatureConfig.version
+    max_frequency: float = MAX_FREQUENCY
+
+    @property
+    def extractor(self) -> FeatureConfig:
+        return FeatureConfig(self.features_version, self.max_frequency)
 
     def sequences(self, curves, features: np.ndarray | None = None) -> np.ndarray:
         """[n, length, channels] float32 from [(times, mags, errors), ...] (and, when the sequences
         are phase-ordered or carry a phase channel, the curves' features, computed if not given)."""
         return sequences.pad_sequences(curves, self.sequence_config, self.sequence_stats,
-                                       _folds(curves, self.sequence_config.needs_period, features,
-                                                                           self.features_version))
+                                       _folds(curves, self.sequence_config.needs_period, features, self.extractor))
 
     def dmdt(self, curves, features: np.ndarray | None = None, progress=None) -> np.ndarray:
         """[n, n_dm, n_dt] uint8 images from [(times, mags, errors), ...]; [n, n_dm, n_dt, 2] with the
@@ -86,8 +100,7 @@ class Transform:
         images = dmdt.dmdt_images(curves, self.dmdt_bins, progress=progress)
         if not self.dmdt_bins.phase_channel:
             return images
-        phase = dmdt.dmdt_phase_images(curves, _folds(curves, True, features, self.features_version),
-                                          self.dmdt_bins)
+        phase = dmdt.dmdt_phase_images(curves, _folds(curves, True, features, self.extractor), self.dmdt_bins)
         return np.stack([images, phase], axis=-1)
 
     @property
@@ -119,7 +132,7 @@ class Transform:
         """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves; their
         features, when given, are used rather than computed again."""
         if self.needs_features(kind):
-            features = features_of(curves, features, self.features_version)
+            features = features_of(curves, features, self.extractor)
         if isinstance(kind, (tuple, list)):
             return {k: self.compute(k, curves, features) for k in kind}
         return self.compute(kind, curves, features)
@@ -131,7 +144,7 @@ class Transform:
         if kind == "dmdt":
             return self.dmdt(curves, features)
         if kind in ("features", "folded", "features_scaled"):
-            features = features_of(curves, features, self.features_version)
+            features = features_of(curves, features, self.extractor)
             if kind == "features":
                 return features
             if kind == "features_scaled":
@@ -147,7 +160,7 @@ class Transform:
                 "fold_bins": self.fold_bins,
                 "feature_center": list(self.feature_center) if self.feature_center is not None else None,
                 "feature_scale": list(self.feature_scale) if self.feature_scale is not None else None,
-                "features_version": self.features_version}
+                "features_version": self.features_version, "max_frequency": self.max_frequency}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Transform":
@@ -155,18 +168,20 @@ class Transform:
         return cls(SequenceConfig(**data["sequence_config"]), sequences.SequenceStats.from_dict(data["sequence_stats"]),
                    dmdt.DmdtBins.from_dict(data["dmdt_bins"]), data.get("fold_bins", FOLD_BINS),
                    tuple(center) if center is not None else None, tuple(scale) if scale is not None else None,
-                   data.get("features_version", 1))  # transforms saved before versions existed used version 1
+                   data.get("features_version", 1),  # transforms saved before versions existed used version 1
+                   data.get("max_frequency", MAX_FREQUENCY))
 
     def key(self, kind: str) -> str:
         state = self.to_dict()
         if kind == "features":
-            return features_key(self.features_version)
+            return features_key(self.extractor)
+        extractor = _extractor_state(self.extractor)
         sequence = {k: state[k] for k in ("sequence_config", "sequence_stats")}
         if self.sequence_config.needs_period:
-            sequence["features"] = self.features_version
-        images = dict(state["dmdt_bins"], features=self.features_version) if self.dmdt_bins.phase_channel else state["dmdt_bins"]
+            sequence["features"] = extractor
+        images = dict(state["dmdt_bins"], features=extractor) if self.dmdt_bins.phase_channel else state["dmdt_bins"]
         part = {"sequence": sequence, "dmdt": images,
-                "folded": {"version": 1, "bins": self.fold_bins, "features": self.features_version}}[kind]
+                "folded": {"version": 1, "bins": self.fold_bins, "features": extractor}}[kind]
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -193,11 +208,11 @@ def representations_folder(dataset: Dataset) -> Path:
     return dataset.path / "representations"
 
 
-def dataset_features(dataset: Dataset, version: int = FEATURES_VERSION) -> np.ndarray:
-    """Every star's feature vector (table order) by extractor ``version``, computed once and cached;
-    it depends on no fitted state."""
-    return _cached(representations_folder(dataset) / f"features-{features_key(version)}.npy", "features", dataset,
-                   lambda curves, progress: features_of(curves, version=version))
+def dataset_features(dataset: Dataset, extractor: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Every star's feature vector (table order) by ``extractor``, computed once and cached; it
+    depends on no fitted state."""
+    return _cached(representations_folder(dataset) / f"features-{features_key(extractor)}.npy", "features", dataset,
+                   lambda curves, progress: features_of(curves, extractor=extractor))
 
 
 def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -206,14 +221,15 @@ def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 
 def fit_transform(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config: DmdtConfig,
-                  train_features: np.ndarray | None = None) -> Transform:
+                  train_features: np.ndarray | None = None, extractor: FeatureConfig = FeatureConfig()) -> Transform:
     """Fit sequence statistics and dm-dt bins on the training split only (``train_features``: the
-    training curves' features, used when the sequences need periods)."""
+    training curves' features by ``extractor``, used when the sequences need periods)."""
     train = curve_triples(dataset.split("train"))
     return Transform(sequence_config,
                      sequences.fit_stats(train, sequence_config,
-                                         _folds(train, sequence_config.needs_period, train_features, FEATURES_VERSION)),
-                     dmdt.choose_bins(train, dmdt_config, seed=dataset.manifest["seed"]))
+                                         _folds(train, sequence_config.needs_period, train_features, extractor)),
+                     dmdt.choose_bins(train, dmdt_config, seed=dataset.manifest["seed"]),
+                     features_version=extractor.version, max_frequency=extractor.max_frequency)
 
 
 @dataclasses.dataclass
@@ -233,7 +249,7 @@ class Representations:
         if kind == "features_scaled":
             return self.transform.scale_features(np.asarray(self.array("features")))
         if kind == "features":
-            return dataset_features(self.dataset, self.transform.features_version)
+            return dataset_features(self.dataset, self.transform.extractor)
 
         def compute(curves, progress):
             features = np.asarray(self.array("features")) if kind in self.transform.period_kinds else None
@@ -266,20 +282,21 @@ class Representations:
 
 
 def build_representations(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config: DmdtConfig,
-                          kinds=("sequence", "dmdt")) -> Representations:
-    """Fit (or load) the transform and compute (or load) the inputs of ``kinds``."""
+                          kinds=("sequence", "dmdt"), extractor: FeatureConfig = FeatureConfig()) -> Representations:
+    """Fit (or load) the transform and compute (or load) the inputs of ``kinds``, features and
+    periods by ``extractor``."""
     folder = representations_folder(dataset)
-    # a new transform for each feature version: it is recorded in the transform and the model
+    # a new transform for each feature extractor: it is recorded in the transform and the model
     transform_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence_config), dataclasses.asdict(dmdt_config),
-                                               FEATURES_VERSION], sort_keys=True).encode()).hexdigest()[:12]
+                                               _extractor_state(extractor)], sort_keys=True).encode()).hexdigest()[:12]
     transform_path = folder / f"transform-{transform_key}.json"
     if transform_path.exists():
         transform = Transform.from_dict(json.loads(transform_path.read_text()))
     else:
         train_features = None
         if sequence_config.needs_period:
-            train_features = np.asarray(dataset_features(dataset))[(dataset.table["split"] == "train").to_numpy()]
-        transform = fit_transform(dataset, sequence_config, dmdt_config, train_features)
+            train_features = np.asarray(dataset_features(dataset, extractor))[(dataset.table["split"] == "train").to_numpy()]
+        transform = fit_transform(dataset, sequence_config, dmdt_config, train_features, extractor)
         folder.mkdir(parents=True, exist_ok=True)
         replace_atomically(transform_path, lambda target: target.write_text(json.dumps(transform.to_dict())))
     representations = Representations(dataset, transform, folder)

@@ -4,7 +4,8 @@ Three groups, ~50 numbers per curve:
 
 1. Statistics from the ``light-curve`` package: amplitude, percentile ranges and ratios, skew,
    kurtosis, Stetson K, von Neumann eta, linear trend, reduced chi2, excess variance...
-2. A Lomb-Scargle periodogram (``light_curve.Periodogram``, FFT-based, 0-25 cycles/day): the top
+2. A Lomb-Scargle periodogram (``light_curve.Periodogram``, FFT-based, 0-25 cycles/day by default;
+   ``max_frequency`` lowers the ceiling at the same frequency step, and the cost with it): the top
    three periods and their signal-to-noise.
 3. A 4-harmonic weighted least-squares fit at the best period, refined on a fine local grid
    (version 2: the best of the three periodogram peaks, each refined, by the variance its 2-harmonic
@@ -17,34 +18,51 @@ Three groups, ~50 numbers per curve:
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import light_curve as lc
 import numpy as np
 
+from vsexp.config import FEATURE_VERSIONS, FEATURES_VERSION, MAX_FREQUENCY, MAX_FREQUENCY_RANGE
+
 log = logging.getLogger(__name__)
 
-FEATURES_VERSION = 2  # what extract_features computes by default; models record theirs (see cache.Transform)
-FEATURE_VERSIONS = (1, 2)
-MAX_FREQUENCY = 25.0  # cycles/day: covers delta Scuti and half-period contact binaries
-FREQUENCY_GRID = np.linspace(0.0, 2 * np.pi * MAX_FREQUENCY, 2**17 + 1)  # angular; fast=True needs 2**k + 1
+FREQUENCY_STEP = MAX_FREQUENCY / 2**17  # cycles/day: ~0.6 / span for a 3,000-day survey
 N_HARMONICS = 4
 
-STATISTICS = lc.Extractor(
+
+def frequency_grid(max_frequency: float = MAX_FREQUENCY) -> np.ndarray:
+    """Angular frequencies from 0 to ``max_frequency`` cycles/day in 2**k steps no wider than
+    ``FREQUENCY_STEP`` (``fast=True`` needs 2**k + 1 points from 0)."""
+    steps = 2 ** int(np.ceil(np.log2(max_frequency / FREQUENCY_STEP)))
+    return np.linspace(0.0, 2 * np.pi * max_frequency, steps + 1)
+
+
+STATISTICS = (
     lc.Amplitude(), lc.BeyondNStd(1.0), lc.BeyondNStd(2.0), lc.Cusum(), lc.Eta(), lc.EtaE(),
     lc.InterPercentileRange(0.1), lc.InterPercentileRange(0.25), lc.Kurtosis(), lc.LinearTrend(),
     lc.MagnitudePercentageRatio(0.4, 0.05), lc.MagnitudePercentageRatio(0.2, 0.1),
     lc.MedianAbsoluteDeviation(), lc.MedianBufferRangePercentage(0.1), lc.PercentAmplitude(),
     lc.PercentDifferenceMagnitudePercentile(0.05), lc.PercentDifferenceMagnitudePercentile(0.2),
     lc.ReducedChi2(), lc.Skew(), lc.StandardDeviation(), lc.StetsonK(), lc.WeightedMean(), lc.ExcessVariance(),
-    lc.Periodogram(peaks=3, freqs=FREQUENCY_GRID, fast=True),
 )
-RESIDUAL_PERIODOGRAM = lc.Periodogram(peaks=1, freqs=FREQUENCY_GRID, fast=True)
+
+
+@functools.lru_cache(maxsize=4)
+def periodograms(max_frequency: float = MAX_FREQUENCY) -> tuple[lc.Extractor, lc.Periodogram]:
+    """The statistics with the three-peak periodogram, and the residuals' one-peak periodogram, both
+    from 0 to ``max_frequency`` cycles/day."""
+    grid = frequency_grid(max_frequency)
+    return (lc.Extractor(*STATISTICS, lc.Periodogram(peaks=3, freqs=grid, fast=True)),
+            lc.Periodogram(peaks=1, freqs=grid, fast=True))
+
+
 HARMONIC_NAMES = [
     "log_period", "refined_power", *[f"amplitude_{k}" for k in range(1, N_HARMONICS + 1)], "r21", "r31",
     "sin_phi21", "cos_phi21", "sin_phi31", "cos_phi31", "explained_at_p", "explained_at_2p", "odd_even_at_2p",
 ]
-FEATURE_NAMES = list(STATISTICS.names) + HARMONIC_NAMES + ["log_second_period", "second_period_s_to_n", "period_ratio"]
+FEATURE_NAMES = list(periodograms()[0].names) + HARMONIC_NAMES + ["log_second_period", "second_period_s_to_n", "period_ratio"]
 
 
 def _design(times: np.ndarray, frequency: float, harmonics: int) -> np.ndarray:
@@ -159,12 +177,15 @@ def harmonic_features(times, mags, errors, periods) -> tuple[list[float], np.nda
     return values, mags - model
 
 
-def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION) -> np.ndarray:
+def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
+                     max_frequency: float = MAX_FREQUENCY) -> np.ndarray:
     """Features of ``curves`` = [(times, mags, errors), ...] (times sorted).
 
     Args:
         version: which extractor (``FEATURE_VERSIONS``); a model is served with the version it was
             trained on.
+        max_frequency: the periodograms' ceiling in cycles/day (``MAX_FREQUENCY_RANGE``); each
+            periodogram costs in proportion to it. A model is served with the ceiling it was trained on.
 
     Returns:
         [n_curves, len(FEATURE_NAMES)] float32; NaN where a feature is undefined (the forest
@@ -172,18 +193,22 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION) 
     """
     if version not in FEATURE_VERSIONS:
         raise ValueError(f"unknown feature version {version}; this vsexp computes {FEATURE_VERSIONS}")
+    low, high = MAX_FREQUENCY_RANGE
+    if not low <= max_frequency <= high:
+        raise ValueError(f"max_frequency {max_frequency} cycles/day is outside [{low}, {high}]")
+    statistics_extractor, residual_periodogram = periodograms(float(max_frequency))
     triples = [(np.ascontiguousarray(t, np.float64), np.ascontiguousarray(m, np.float64),
                 np.ascontiguousarray(e, np.float64)) for t, m, e in curves]
     if not triples:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
-    statistics = STATISTICS.many(triples, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
-    peaks = statistics[:, [list(STATISTICS.names).index(f"periodogram_period_{k}") for k in range(3)]]
+    statistics = statistics_extractor.many(triples, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
+    peaks = statistics[:, [FEATURE_NAMES.index(f"periodogram_period_{k}") for k in range(3)]]
     harmonic, residuals = [], []
     for (times, mags, errors), periods in zip(triples, peaks):
         values, residual = harmonic_features(times, mags, errors, periods if version >= 2 else periods[:1])
         harmonic.append(values)
         residuals.append((times, np.ascontiguousarray(residual), errors))
-    second = RESIDUAL_PERIODOGRAM.many(residuals, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
+    second = residual_periodogram.many(residuals, sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
     harmonic = np.asarray(harmonic, dtype=np.float64)
     log_period = harmonic[:, 0]
     second_period = second[:, 0]

@@ -25,10 +25,10 @@ from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types.schema import Array, ColSpec, DataType, ParamSchema, ParamSpec, Schema
 
+from vsexp.config import FeatureConfig
 from vsexp.errors import LightCurveError
 from vsexp.lightcurves.record import clean
 from vsexp.representations.cache import Transform, features_of
-from vsexp.representations.features import FEATURES_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -171,16 +171,16 @@ class EnsembleClassifier(LightCurveClassifier):
             member.use_batch_mode(batch_size)
 
     def predict_curves(self, curves, features: np.ndarray | None = None) -> np.ndarray:
-        """``features``: the curves' features by this vsexp's ``FEATURES_VERSION``, when at hand. Members
-        trained with another extractor version get features computed by theirs (once per version)."""
+        """``features``: the curves' features by the default extractor (``FeatureConfig()``), when at
+        hand. Members trained with another extractor get features computed by theirs (once per extractor)."""
         if not curves:
             return np.zeros((0, len(self.class_names)))
-        triples, by_version = _triples(curves), {}
+        triples, by_extractor = _triples(curves), {}
         for member in self.members:
-            version = member.transform.features_version
-            if member.transform.needs_features(member.input_kind) and version not in by_version:
-                by_version[version] = features_of(triples, features if version == FEATURES_VERSION else None, version)
-        return self.combiner.predict_proba([member.predict_curves(curves, by_version.get(member.transform.features_version))
+            extractor = member.transform.extractor
+            if member.transform.needs_features(member.input_kind) and extractor not in by_extractor:
+                by_extractor[extractor] = features_of(triples, features if extractor == FeatureConfig() else None, extractor)
+        return self.combiner.predict_proba([member.predict_curves(curves, by_extractor.get(member.transform.extractor))
                                             for member in self.members])
 
 
