@@ -102,3 +102,36 @@ def test_irregular_tables_leave_the_fast_path(text):
     from vsexp.lightcurves.readers import _plain_numeric_table
 
     assert _plain_numeric_table(text) is None
+
+
+def test_crts_files_in_the_catalogue_layout_take_the_fast_path_and_read_as_with_pandas(data_dir, monkeypatch, tmp_path):
+    from vsexp.lightcurves import readers
+
+    repaired = tmp_path / "1000000000001.csv"  # numeric ids (the fast path) with rows to repair: NaN, unsorted, shared time
+    rows = [(53500 + 7 * i, 15 + 0.1 * np.sin(i), 0.05) for i in range(30)]
+    rows[3], rows[4], rows[9], rows[12] = (53600.0, float("nan"), 0.05), rows[2], rows[8], (rows[12][0], 15.0, 0.0)
+    repaired.write_text(readers.CRTS_HEADER + "\n" + "".join(f"1000000000001,{t},{m},{e},10.5,-2.25\n" for t, m, e in rows))
+    paths = (sorted((data_dir / "crts/lightcurves").glob("*.csv")) + [repaired]
+             + sorted((data_dir / "bad/lightcurves").glob("*.csv")))
+    assert all(readers._plain_crts_table(p.read_text()) is not None for p in paths[:11])  # catalogue layout
+
+    def read_all():
+        results = {}
+        for path in paths:
+            try:
+                curve = readers.read_crts(path, min_points=5)
+                results[path.name] = (curve.times, curve.mags, curve.errors, curve.metadata, curve.row_counts)
+            except LightCurveError as error:
+                results[path.name] = (error.reason, str(error))
+        return results
+
+    fast = read_all()
+    monkeypatch.setattr(readers, "_plain_crts_table", lambda text: None)
+    slow = read_all()
+    assert fast.keys() == slow.keys()
+    for name in fast:
+        for mine, theirs in zip(fast[name], slow[name]):
+            if isinstance(mine, np.ndarray):
+                np.testing.assert_array_equal(mine, theirs, err_msg=name)
+            else:
+                assert mine == theirs, name
