@@ -106,6 +106,15 @@ def test_phase_ordered_sequences_cached_and_served_alike(tiny_dataset):
     np.testing.assert_allclose(representations.transform.inputs("sequence", raw), cached[:5], atol=1e-5)
 
 
+def _record_extractors(monkeypatch) -> list[tuple[int, float]]:
+    """Replaces the feature extractor by a recorder of the (version, max_frequency) it is called with."""
+    extractors = []
+    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency:
+                        extractors.append((version, max_frequency)) or
+                        np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
+    return extractors
+
+
 def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, monkeypatch):
     sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
     transform = build_representations(tiny_dataset, sequence, DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20),
@@ -116,10 +125,7 @@ def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, m
     old = Transform.from_dict(saved_before_versions)
     assert old.features_version == 1 and old.key("sequence") != transform.key("sequence")
     assert old.key("features") != transform.key("features")
-    extractors = []
-    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency:
-                        extractors.append((version, max_frequency)) or
-                        np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
+    extractors = _record_extractors(monkeypatch)
     old.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
     assert extractors == [(1, MAX_FREQUENCY)]  # served with the extractor it was trained with
 
@@ -137,10 +143,7 @@ def test_transform_keeps_the_periodogram_ceiling_it_was_trained_with(tiny_datase
         assert transform.key(kind) != default.transform.key(kind)
     np.testing.assert_array_equal(np.asarray(lowered.array("features")),
                                   extract_features(curve_triples(tiny_dataset.table), max_frequency=12.5))
-    extractors = []
-    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency:
-                        extractors.append((version, max_frequency)) or
-                        np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
+    extractors = _record_extractors(monkeypatch)
     transform.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
     assert extractors == [(FEATURES_VERSION, 12.5)]
 
