@@ -9,14 +9,24 @@ from vsexp.representations.features import (FEATURE_NAMES, FEATURE_VERSIONS, FEA
                                             frequency_grid, refine_frequency)
 
 
+@pytest.mark.parametrize("spacing", ["even", "uneven"])  # a refinement grid (phasors by recurrence) or any list
 @pytest.mark.parametrize("harmonics", [1, 2, 4])
-def test_batched_explained_variance_equals_one_fit_per_frequency(harmonics):
+def test_batched_explained_variance_equals_one_fit_per_frequency(harmonics, spacing):
     times, mags, errors = sine_curve(n=150, period=0.6, amplitude=0.4, span=800.0)
+    times = times + 53_000.0  # MJD-sized times: large phases
     weights = 1.0 / errors**2
-    frequencies = 1 / 0.6 + np.linspace(-0.01, 0.01, 9)
+    offsets = np.linspace(-0.01, 0.01, 9) if spacing == "even" else np.array([-0.01, -0.004, 0.0, 0.003, 0.01])
+    frequencies = 1 / 0.6 + offsets
     batched = explained_variances(times, mags, weights, frequencies, harmonics)
     one_by_one = [harmonic_fit(times, mags, weights, f, harmonics)[1] for f in frequencies]
     np.testing.assert_allclose(batched, one_by_one, rtol=1e-9, atol=1e-12)
+
+
+def test_explained_variance_stays_a_fraction_where_the_normal_equations_are_singular():
+    times, mags, errors = sine_curve(n=150, period=0.6, amplitude=0.4, span=800.0)
+    frequencies = np.array([0.0, 1e-7, 1 / 0.6])  # a zero frequency repeats the constant: a singular Gram matrix
+    explained = explained_variances(times, mags, 1.0 / errors**2, frequencies, 2)
+    assert np.all((explained >= -1e-9) & (explained <= 1 + 1e-9)) and explained[2] > 0.9
 
 
 def test_refined_frequency_is_the_best_fit_near_the_periodogram_peak():

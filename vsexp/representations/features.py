@@ -87,31 +87,81 @@ def harmonic_fit(times, mags, weights, frequency, harmonics=N_HARMONICS):
     return coefficients, float(explained), model
 
 
+@functools.lru_cache(maxsize=8)
+def _product_terms(harmonics: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where each weighted inner product of the basis [1, cos kwt, sin kwt] (k = 1..H) comes from,
+    given S_m = sum w e^{imwt} for m = 0..2H laid out as [Re S_0..S_2H, Im S_0..S_2H]:
+    <b_i, b_j> = (low_sign * part[low] + high_sign * part[high]) / 2, by the product-to-sum rules
+    cos p cos q = [cos(p-q) + cos(p+q)] / 2, sin p sin q = [cos(p-q) - cos(p+q)] / 2,
+    cos p sin q = [sin(q+p) + sin(q-p)] / 2 (the constant is the cosine of order 0).
+
+    Returns:
+        (low index, high index, low sign, high sign), each [1 + 2H, 1 + 2H]
+    """
+    orders = np.r_[0:harmonics + 1, 1:harmonics + 1]
+    sine = np.r_[np.zeros(harmonics + 1, bool), np.ones(harmonics, bool)]
+    p, q = orders[:, None], orders[None, :]
+    sine_i, sine_j = sine[:, None], sine[None, :]
+    imaginary = sine_i ^ sine_j
+    offset = np.where(imaginary, 2 * harmonics + 1, 0)
+    cosine_order, sine_order = np.where(sine_i, q, p), np.where(sine_i, p, q)
+    low_sign = np.where(imaginary, np.sign(sine_order - cosine_order), 1)
+    high_sign = np.where(sine_i & sine_j, -1, 1)
+    return np.abs(p - q) + offset, p + q + offset, low_sign, high_sign
+
+
+def _phasors(times: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
+    """[n_frequencies, n] e^{2 pi i f t}. Evenly spaced frequencies (a refinement grid) by recurrence,
+    row k = row 0 * e^{2 pi i (k * step) t}: two complex exponentials per point instead of one per
+    frequency and point (the exponentials were most of the harmonic refinement's cost)."""
+    steps = np.diff(frequencies)
+    if frequencies.size < 3 or steps.max() - steps.min() > 1e-9 * abs(steps[0]):
+        return np.exp(2j * np.pi * frequencies[:, None] * times[None, :])
+    factors = np.empty((frequencies.size, times.size), complex)
+    factors[0] = np.exp(2j * np.pi * frequencies[0] * times)
+    factors[1:] = np.exp(2j * np.pi * steps[0] * times)
+    return np.cumprod(factors, axis=0)
+
+
 def explained_variances(times, mags, weights, frequencies, harmonics: int) -> np.ndarray:
     """Fraction of the weighted variance that a Fourier fit explains, at each of ``frequencies``.
 
-    The same quantity as ``harmonic_fit``'s, for many frequencies at once: one batch of small
-    normal-equation systems on the weighted-mean-subtracted magnitudes (explained = c.b / total)
-    instead of a least-squares call per frequency.
+    The same quantity as ``harmonic_fit``'s, for many frequencies at once, from the normal
+    equations on the weighted-mean-subtracted magnitudes (explained = c.b / total): the Gram matrix
+    of the 1 + 2H basis functions follows from the 2H + 1 sums S_m = sum w e^{imwt}
+    (``_product_terms``) and the right-hand side from sum w y e^{imwt}, m <= H — a matrix-vector
+    product per order instead of a [1 + 2H, n] design matrix and its Gram matrix per frequency.
 
     Returns:
         [n_frequencies]
     """
+    frequencies = np.asarray(frequencies, dtype=np.float64)
     centred = mags - np.average(mags, weights=weights)
     total = np.sum(weights * centred**2)
-    if total <= 0:
-        return np.zeros(len(frequencies))
-    angle = 2 * np.pi * np.asarray(frequencies)[:, None] * times[None, :]
-    cosine, sine = np.cos(angle), np.sin(angle)
-    cosines, sines = [cosine], [sine]
-    for _ in range(1, harmonics):  # angle-addition recurrences: one cos and one sin per point in all
-        cosines, sines = cosines + [cosines[-1] * cosine - sines[-1] * sine], sines + [sines[-1] * cosine + cosines[-1] * sine]
-    design = np.stack([np.ones_like(cosine), *cosines, *sines], axis=1)  # [K, 1 + 2H, n]
-    weighted = design * weights
-    gram = weighted @ design.transpose(0, 2, 1)
-    projections = weighted @ centred
-    coefficients = (np.linalg.pinv(gram, hermitian=True) @ projections[:, :, None])[:, :, 0]
-    return np.einsum("ki,ki->k", coefficients, projections) / total
+    if total <= 0 or frequencies.size == 0:
+        return np.zeros(frequencies.size)
+    powers = np.empty((2 * harmonics, frequencies.size, times.size), complex)  # e^{imwt}, m = 1..2H
+    powers[0] = _phasors(times, frequencies)
+    for order in range(1, 2 * harmonics):
+        np.multiply(powers[order - 1], powers[0], out=powers[order])
+    columns = np.stack([weights, weights * centred], axis=1).astype(complex)
+    products = (powers.reshape(-1, times.size) @ columns).reshape(2 * harmonics, frequencies.size, 2)
+    sums = np.concatenate([np.full((frequencies.size, 1), weights.sum()), products[:, :, 0].T], axis=1)
+    projections = products[:harmonics, :, 1].T
+    low, high, low_sign, high_sign = _product_terms(harmonics)
+    parts = np.concatenate([sums.real, sums.imag], axis=1)
+    gram = 0.5 * (low_sign * parts[:, low] + high_sign * parts[:, high])
+    right = np.concatenate([np.zeros((frequencies.size, 1)), projections.real, projections.imag], axis=1)
+    try:
+        coefficients = np.linalg.solve(gram, right[:, :, None])[:, :, 0]
+        explained = np.einsum("ki,ki->k", coefficients, right) / total
+    except np.linalg.LinAlgError:
+        explained = np.full(frequencies.size, np.nan)
+    degenerate = ~((explained > -1e-9) & (explained < 1 + 1e-9))  # a singular or near-singular Gram matrix
+    if degenerate.any():  # (frequencies far below 1 / span): the pseudo-inverse's least-squares answer
+        coefficients = (np.linalg.pinv(gram[degenerate], hermitian=True) @ right[degenerate, :, None])[:, :, 0]
+        explained[degenerate] = np.einsum("ki,ki->k", coefficients, right[degenerate]) / total
+    return explained
 
 
 def refine_frequency(times, mags, weights, frequency, span) -> tuple[float, float]:
