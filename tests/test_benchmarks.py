@@ -42,3 +42,8 @@ def test_training_benchmark_ends_with_samples_per_second(tmp_path):
 def test_features_benchmark_reports_the_speedup_of_a_lower_ceiling_and_the_periods_it_keeps(tmp_path):
     result = _run_benchmark("features.py", "--curves", "60", tmp_path=tmp_path)
     assert result["speedup_vs_default_ceiling"] > 0 and 0 <= result["same_period_share"] <= 1
+
+
+def test_refinement_benchmark_compares_the_batch_with_one_fit_per_frequency(tmp_path):
+    result = _run_benchmark("refinement.py", "--curves", "20", tmp_path=tmp_path)
+    assert result["speedup_vs_lstsq"] > 0 and result["same_choice_share"] > 0.9  # the same refinement, two ways
