@@ -23,8 +23,7 @@ import time
 import numpy as np
 
 from features import load_curves  # this folder's feature benchmark: the same simulated or real curves
-from vsexp.representations.features import (FEATURE_NAMES, harmonic_fit, normalised_weights, periodograms,
-                                            refine_frequency)
+from vsexp.representations.features import harmonic_fit, normalised_weights, periodograms, refine_frequency
 
 CANDIDATES = 41  # as refine_frequency
 
@@ -52,8 +51,9 @@ def main() -> None:
     parser.add_argument("--folder", help="light-curve files to use instead of simulated CRTS stars")
     args = parser.parse_args()
     curves = load_curves(args.curves, args.folder)
-    statistics = periodograms()[0].many(curves, sorted=True, check=False, n_jobs=-1, fill_value=np.nan)
-    peaks = statistics[:, [FEATURE_NAMES.index(f"periodogram_period_{k}") for k in range(3)]]
+    periodogram = periodograms()[1]
+    table = periodogram.many(curves, sorted=True, check=False, n_jobs=-1, fill_value=np.nan)
+    peaks = table[:, [periodogram.names.index(f"periodogram_period_{k}") for k in range(3)]]
     jobs = [(times, mags, normalised_weights(errors), 1.0 / period, times[-1] - times[0])
             for (times, mags, errors), periods in zip(curves, peaks) for period in periods]
     timed(refine_frequency, jobs[:30])  # warm-up

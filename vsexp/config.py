@@ -363,10 +363,13 @@ class FeatureConfig:
         max_frequency: the periodograms' ceiling in cycles/day, at the same frequency step whatever
             it is: 25 covers delta Scuti; CRTS's seven classes have every period below 12.5, where
             both periodograms cost half as much.
+        single_precision: both periodograms computed in float32 on times counted from each
+            curve's first observation (~1.6x faster; the statistics and harmonic fits stay float64).
     """
 
     version: int = FEATURES_VERSION
     max_frequency: float = MAX_FREQUENCY
+    single_precision: bool = False
 
     def __post_init__(self):
         if self.version not in FEATURE_VERSIONS:
@@ -446,18 +449,19 @@ def _section_type(config_type, name: str, flat: dict):
     return typing.get_type_hints(config_type)[name]
 
 
-def from_flat(flat: dict[str, Any], config_type=TrainConfig):
-    """Rebuild a config from ``to_flat`` output (values may be strings, as MLflow stores them)."""
+def from_flat(flat: dict[str, Any], config_type=TrainConfig, prefix: str = ""):
+    """Rebuild a config from ``to_flat`` output (values may be strings, as MLflow stores them);
+    ``prefix``: the section's own key, so that an error names the full key (``features.version``)."""
     hints = typing.get_type_hints(config_type)
     kwargs = {}
     for field in dataclasses.fields(config_type):
         if dataclasses.is_dataclass(field.default) or field.name == "model":
             section = _section_type(config_type, field.name, flat)
-            prefix = f"{field.name}."
-            sub = {k[len(prefix):]: v for k, v in flat.items() if k.startswith(prefix)}
-            kwargs[field.name] = from_flat(sub, section)
+            key = f"{field.name}."
+            sub = {k[len(key):]: v for k, v in flat.items() if k.startswith(key)}
+            kwargs[field.name] = from_flat(sub, section, prefix + key)
         elif field.name in flat:
-            kwargs[field.name] = _decode(flat[field.name], hints[field.name], field.name)
+            kwargs[field.name] = _decode(flat[field.name], hints[field.name], prefix + field.name)
     return config_type(**kwargs)
 
 

@@ -106,11 +106,11 @@ def test_phase_ordered_sequences_cached_and_served_alike(tiny_dataset):
     np.testing.assert_allclose(representations.transform.inputs("sequence", raw), cached[:5], atol=1e-5)
 
 
-def _record_extractors(monkeypatch) -> list[tuple[int, float]]:
-    """Replaces the feature extractor by a recorder of the (version, max_frequency) it is called with."""
+def _record_extractors(monkeypatch) -> list[FeatureConfig]:
+    """Replaces the feature extractor by a recorder of the extractor it is called with."""
     extractors = []
-    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency:
-                        extractors.append((version, max_frequency)) or
+    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency, single_precision:
+                        extractors.append(FeatureConfig(version, max_frequency, single_precision)) or
                         np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
     return extractors
 
@@ -121,31 +121,33 @@ def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, m
                                       kinds=("sequence",)).transform
     assert transform.features_version == FEATURES_VERSION
     assert Transform.from_dict(transform.to_dict()).to_dict() == transform.to_dict()
-    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k not in ("features_version", "max_frequency")}
+    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k not in ("features_version", "max_frequency", "single_precision")}
     old = Transform.from_dict(saved_before_versions)
     assert old.features_version == 1 and old.key("sequence") != transform.key("sequence")
     assert old.key("features") != transform.key("features")
     extractors = _record_extractors(monkeypatch)
     old.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
-    assert extractors == [(1, MAX_FREQUENCY)]  # served with the extractor it was trained with
+    assert extractors == [FeatureConfig(1, MAX_FREQUENCY)]  # served with the extractor it was trained with
 
 
-def test_transform_keeps_the_periodogram_ceiling_it_was_trained_with(tiny_dataset, monkeypatch):
+@pytest.mark.parametrize("extractor", [FeatureConfig(max_frequency=12.5), FeatureConfig(single_precision=True),
+                                       FeatureConfig(max_frequency=12.5, single_precision=True)])
+def test_transform_keeps_the_periodogram_ceiling_and_precision_it_was_trained_with(tiny_dataset, monkeypatch, extractor):
     sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
     dmdt_config = DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20)
     default = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",))
-    lowered = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",),
-                                    extractor=FeatureConfig(max_frequency=12.5))
-    transform = lowered.transform
-    assert transform.extractor == FeatureConfig(max_frequency=12.5)
+    other = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",), extractor=extractor)
+    transform = other.transform
+    assert transform.extractor == extractor
     assert Transform.from_dict(transform.to_dict()).extractor == transform.extractor
     for kind in ("features", "sequence", "folded"):  # cached apart from the default extractor's inputs
         assert transform.key(kind) != default.transform.key(kind)
-    np.testing.assert_array_equal(np.asarray(lowered.array("features")),
-                                  extract_features(curve_triples(tiny_dataset.table), max_frequency=12.5))
+    np.testing.assert_array_equal(np.asarray(other.array("features")),
+                                  extract_features(curve_triples(tiny_dataset.table), max_frequency=extractor.max_frequency,
+                                                   single_precision=extractor.single_precision))
     extractors = _record_extractors(monkeypatch)
     transform.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
-    assert extractors == [(FEATURES_VERSION, 12.5)]
+    assert extractors == [extractor]
 
 
 def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tiny_dataset):
@@ -155,7 +157,7 @@ def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tin
     fresh = build_representations(tiny_dataset, sequence, dmdt_config).transform
     old_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence), dataclasses.asdict(dmdt_config)],
                                         sort_keys=True).encode()).hexdigest()[:12]
-    old_state = {k: v for k, v in fresh.to_dict().items() if k not in ("features_version", "max_frequency")}
+    old_state = {k: v for k, v in fresh.to_dict().items() if k not in ("features_version", "max_frequency", "single_precision")}
     (cache.representations_folder(tiny_dataset) / f"transform-{old_key}.json").write_text(json.dumps(old_state))
     representations = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("features",))
     assert representations.transform.features_version == FEATURES_VERSION

@@ -31,11 +31,13 @@ FEATURE_CLIP = 10.0
 
 
 def _extractor_state(extractor: FeatureConfig):
-    """What identifies an extractor in cache keys: its version alone at the default ceiling (the
-    keys made before the ceiling could change), else both."""
-    if extractor.max_frequency == MAX_FREQUENCY:
+    """What identifies an extractor in cache keys: its version alone at the default ceiling and
+    precision (the keys made before either could change), else the version with the ceiling and,
+    when single, the precision."""
+    if extractor.max_frequency == MAX_FREQUENCY and not extractor.single_precision:
         return extractor.version
-    return {"version": extractor.version, "max_frequency": extractor.max_frequency}
+    state = {"version": extractor.version, "max_frequency": extractor.max_frequency}
+    return state | {"single_precision": True} if extractor.single_precision else state
 
 
 def features_key(extractor: FeatureConfig = FeatureConfig()) -> str:
@@ -49,7 +51,8 @@ def features_of(curves, features: np.ndarray | None = None, extractor: FeatureCo
     """``features`` when already at hand, else the curves' features computed now (by ``extractor``)."""
     if features is not None:
         return features
-    return extract_features(curves, version=extractor.version, max_frequency=extractor.max_frequency)
+    return extract_features(curves, version=extractor.version, max_frequency=extractor.max_frequency,
+                            single_precision=extractor.single_precision)
 
 
 def _folds(curves, needed: bool, features, extractor: FeatureConfig):
@@ -71,8 +74,8 @@ class Transform:
         fold_bins: phase bins of folded curves.
         feature_center / feature_scale: training medians and interquartile ranges of the features
             (set when a network takes the feature vector; None otherwise).
-        features_version / max_frequency: the feature extractor the model was trained with
-            (``extractor``); its inputs are always made with the same one.
+        features_version / max_frequency / single_precision: the feature extractor the model was
+            trained with (``extractor``); its inputs are always made with the same one.
     """
 
     sequence_config: SequenceConfig
@@ -83,10 +86,11 @@ class Transform:
     feature_scale: tuple[float, ...] | None = None
     features_version: int = FeatureConfig.version
     max_frequency: float = MAX_FREQUENCY
+    single_precision: bool = False
 
     @property
     def extractor(self) -> FeatureConfig:
-        return FeatureConfig(self.features_version, self.max_frequency)
+        return FeatureConfig(self.features_version, self.max_frequency, self.single_precision)
 
     def sequences(self, curves, features: np.ndarray | None = None) -> np.ndarray:
         """[n, length, channels] float32 from [(times, mags, errors), ...] (and, when the sequences
@@ -160,7 +164,8 @@ class Transform:
                 "fold_bins": self.fold_bins,
                 "feature_center": list(self.feature_center) if self.feature_center is not None else None,
                 "feature_scale": list(self.feature_scale) if self.feature_scale is not None else None,
-                "features_version": self.features_version, "max_frequency": self.max_frequency}
+                "features_version": self.features_version, "max_frequency": self.max_frequency,
+                "single_precision": self.single_precision}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Transform":
@@ -169,7 +174,7 @@ class Transform:
                    dmdt.DmdtBins.from_dict(data["dmdt_bins"]), data.get("fold_bins", FOLD_BINS),
                    tuple(center) if center is not None else None, tuple(scale) if scale is not None else None,
                    data.get("features_version", 1),  # transforms saved before versions existed used version 1
-                   data.get("max_frequency", MAX_FREQUENCY))
+                   data.get("max_frequency", MAX_FREQUENCY), data.get("single_precision", False))
 
     def key(self, kind: str) -> str:
         state = self.to_dict()
@@ -229,7 +234,8 @@ def fit_transform(dataset: Dataset, sequence_config: SequenceConfig, dmdt_config
                      sequences.fit_stats(train, sequence_config,
                                          _folds(train, sequence_config.needs_period, train_features, extractor)),
                      dmdt.choose_bins(train, dmdt_config, seed=dataset.manifest["seed"]),
-                     features_version=extractor.version, max_frequency=extractor.max_frequency)
+                     features_version=extractor.version, max_frequency=extractor.max_frequency,
+                     single_precision=extractor.single_precision)
 
 
 @dataclasses.dataclass
