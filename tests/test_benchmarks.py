@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,9 +41,11 @@ def test_training_benchmark_ends_with_samples_per_second(tmp_path):
     assert result["lstm_samples_per_s"] > 0 and result["pipeline_share"] >= 0  # a ratio of two times: can pass 1 when loaded
 
 
-def test_features_benchmark_reports_the_speedup_of_a_lower_ceiling_and_the_periods_it_keeps(tmp_path):
-    result = _run_benchmark("features.py", "--curves", "60", tmp_path=tmp_path)
-    assert result["speedup_vs_default_ceiling"] > 0 and 0 <= result["same_period_share"] <= 1
+@pytest.mark.parametrize("cheaper", [[], ["--single-precision"]])
+def test_features_benchmark_reports_the_speedup_of_a_cheaper_extractor_and_the_periods_it_keeps(tmp_path, cheaper):
+    result = _run_benchmark("features.py", "--curves", "60", *cheaper, tmp_path=tmp_path)
+    assert result["speedup_vs_default"] > 0 and 0 <= result["same_period_share"] <= 1
+    assert ("single precision:" in result["stdout"]) == bool(cheaper)
 
 
 def test_refinement_benchmark_compares_the_batch_with_one_fit_per_frequency(tmp_path):
