@@ -23,16 +23,13 @@ import time
 import numpy as np
 
 from features import load_curves  # this folder's feature benchmark: the same simulated or real curves
-from vsexp.representations.features import harmonic_fit, normalised_weights, periodograms, refine_frequency
-
-CANDIDATES = 41  # as refine_frequency
+from vsexp.representations.features import (harmonic_fit, normalised_weights, periodograms, refine_frequency,
+                                            refinement_candidates)
 
 
 def refine_by_lstsq(times, mags, weights, frequency, span) -> tuple[float, float]:
     """``refine_frequency``'s answer by one least-squares fit per candidate frequency."""
-    step = 1.0 / max(span, 1.0)
-    candidates = frequency + np.linspace(-step, step, CANDIDATES)
-    candidates = candidates[candidates > 0]
+    candidates = refinement_candidates(frequency, span)
     explained = [harmonic_fit(times, mags, weights, candidate, 2)[1] for candidate in candidates]
     best = int(np.argmax(explained))
     return float(candidates[best]), float(explained[best])
@@ -61,7 +58,8 @@ def main() -> None:
     project, batched = timed(refine_frequency, jobs)
     same = np.isclose(batched[:, 0], by_lstsq[:, 0], rtol=1e-12, atol=0)
 
-    print(f"{len(curves)} curves ({args.folder or 'simulated CRTS'}), 3 peaks x {CANDIDATES} candidate frequencies each")
+    print(f"{len(curves)} curves ({args.folder or 'simulated CRTS'}), 3 peaks x {refinement_candidates(1.0, 1.0).size} "
+          f"candidate frequencies each")
     print(f"baseline, one lstsq fit per candidate:      {baseline * 1e3:6.2f} ms per curve")
     print(f"project,  explained_variances per peak:     {project * 1e3:6.2f} ms per curve")
     print(f"same frequency chosen for {same.mean():.2%} of the peaks; largest difference in explained "

@@ -106,6 +106,9 @@ def test_phase_ordered_sequences_cached_and_served_alike(tiny_dataset):
     np.testing.assert_allclose(representations.transform.inputs("sequence", raw), cached[:5], atol=1e-5)
 
 
+EXTRACTOR_FIELDS = ("features_version", "max_frequency", "single_precision")  # what transforms saved before them lack
+
+
 def _record_extractors(monkeypatch) -> list[FeatureConfig]:
     """Replaces the feature extractor by a recorder of the extractor it is called with."""
     extractors = []
@@ -121,7 +124,7 @@ def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, m
                                       kinds=("sequence",)).transform
     assert transform.features_version == FEATURES_VERSION
     assert Transform.from_dict(transform.to_dict()).to_dict() == transform.to_dict()
-    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k not in ("features_version", "max_frequency", "single_precision")}
+    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k not in EXTRACTOR_FIELDS}
     old = Transform.from_dict(saved_before_versions)
     assert old.features_version == 1 and old.key("sequence") != transform.key("sequence")
     assert old.key("features") != transform.key("features")
@@ -157,7 +160,7 @@ def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tin
     fresh = build_representations(tiny_dataset, sequence, dmdt_config).transform
     old_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence), dataclasses.asdict(dmdt_config)],
                                         sort_keys=True).encode()).hexdigest()[:12]
-    old_state = {k: v for k, v in fresh.to_dict().items() if k not in ("features_version", "max_frequency", "single_precision")}
+    old_state = {k: v for k, v in fresh.to_dict().items() if k not in EXTRACTOR_FIELDS}
     (cache.representations_folder(tiny_dataset) / f"transform-{old_key}.json").write_text(json.dumps(old_state))
     representations = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("features",))
     assert representations.transform.features_version == FEATURES_VERSION

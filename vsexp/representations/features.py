@@ -175,11 +175,17 @@ def explained_variances(times, mags, weights, frequencies, harmonics: int) -> np
     return explained
 
 
-def refine_frequency(times, mags, weights, frequency, span) -> tuple[float, float]:
-    """Best 2-harmonic fit frequency on a fine grid within one coarse grid step of ``frequency``."""
+def refinement_candidates(frequency: float, span: float) -> np.ndarray:
+    """The fine grid that ``refine_frequency`` searches: 41 positive frequencies within one coarse
+    grid step (1 / span) of ``frequency``."""
     step = 1.0 / max(span, 1.0)
     candidates = frequency + np.linspace(-step, step, 41)
-    candidates = candidates[candidates > 0]
+    return candidates[candidates > 0]
+
+
+def refine_frequency(times, mags, weights, frequency, span) -> tuple[float, float]:
+    """Best 2-harmonic fit frequency on a fine grid within one coarse grid step of ``frequency``."""
+    candidates = refinement_candidates(frequency, span)
     if candidates.size == 0:
         return frequency, 0.0
     explained = explained_variances(times, mags, weights, candidates, 2)
