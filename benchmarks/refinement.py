@@ -23,8 +23,8 @@ import time
 import numpy as np
 
 from features import load_curves  # this folder's feature benchmark: the same simulated or real curves
-from vsexp.representations.features import (harmonic_fit, normalised_weights, periodograms, refine_frequency,
-                                            refinement_candidates)
+from vsexp.representations.features import (REFINEMENT_CANDIDATES, harmonic_fit, normalised_weights, periodograms,
+                                            refine_frequency, refinement_candidates)
 
 
 def refine_by_lstsq(times, mags, weights, frequency, span) -> tuple[float, float]:
@@ -58,7 +58,7 @@ def main() -> None:
     project, batched = timed(refine_frequency, jobs)
     same = np.isclose(batched[:, 0], by_lstsq[:, 0], rtol=1e-12, atol=0)
 
-    print(f"{len(curves)} curves ({args.folder or 'simulated CRTS'}), 3 peaks x {refinement_candidates(1.0, 1.0).size} "
+    print(f"{len(curves)} curves ({args.folder or 'simulated CRTS'}), 3 peaks x {REFINEMENT_CANDIDATES} "
           f"candidate frequencies each")
     print(f"baseline, one lstsq fit per candidate:      {baseline * 1e3:6.2f} ms per curve")
     print(f"project,  explained_variances per peak:     {project * 1e3:6.2f} ms per curve")

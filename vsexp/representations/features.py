@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 FREQUENCY_STEP = MAX_FREQUENCY / 2**17  # cycles/day: ~0.6 / span for a 3,000-day survey
 N_HARMONICS = 4
+REFINEMENT_CANDIDATES = 41  # frequencies of the fine grid around each periodogram peak
 
 
 def frequency_grid(max_frequency: float = MAX_FREQUENCY) -> np.ndarray:
@@ -176,10 +177,10 @@ def explained_variances(times, mags, weights, frequencies, harmonics: int) -> np
 
 
 def refinement_candidates(frequency: float, span: float) -> np.ndarray:
-    """The fine grid that ``refine_frequency`` searches: 41 positive frequencies within one coarse
-    grid step (1 / span) of ``frequency``."""
+    """The fine grid that ``refine_frequency`` searches: the positive ones of
+    ``REFINEMENT_CANDIDATES`` frequencies within one coarse grid step (1 / span) of ``frequency``."""
     step = 1.0 / max(span, 1.0)
-    candidates = frequency + np.linspace(-step, step, 41)
+    candidates = frequency + np.linspace(-step, step, REFINEMENT_CANDIDATES)
     return candidates[candidates > 0]
 
 
