@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 
 from vsexp.config import Cnn2dConfig, CnnLstmConfig, ForestConfig
 from vsexp.errors import ConfigError
 from vsexp.models import build_cnn2d, build_cnn_lstm, build_forest
+from vsexp.representations.features import FEATURE_GROUP_NAMES, FEATURE_NAMES
 
 
 def test_cnn_lstm_follows_the_paper_stack():
@@ -64,8 +66,29 @@ def test_boosted_trees_are_balanced_seeded_and_fit_features_with_missing_values(
     assert (boosted.fit(features, labels).predict(features) == labels).mean() > 0.8
 
 
+def test_feature_groups_fit_the_forest_on_their_columns_only():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 60)
+    features = rng.normal(size=(120, len(FEATURE_NAMES)))
+    features[:, FEATURE_NAMES.index("log_second_period")] += 8 * labels  # only a second-period column knows the class
+    features[::9, 0] = np.nan
+    accuracy = {}
+    for groups in ("", "second_period", "statistics,periodogram,harmonic"):
+        forest = build_forest(ForestConfig(n_estimators=30, feature_groups=groups), seed=0).fit(features[::2], labels[::2])
+        accuracy[groups] = (forest.predict(features[1::2]) == labels[1::2]).mean()
+    assert accuracy[""] > 0.9 and accuracy["second_period"] > 0.9 and accuracy["statistics,periodogram,harmonic"] < 0.75
+    selected = build_forest(ForestConfig(feature_groups="harmonic, statistics")).fit(features, labels)
+    assert selected.named_steps["ensemble"].n_features_in_ == len(FEATURE_GROUP_NAMES["statistics"]) + len(FEATURE_GROUP_NAMES["harmonic"])
+    assert isinstance(build_forest(ForestConfig(feature_groups="statistics,periodogram,harmonic,second_period")),
+                      RandomForestClassifier)  # all groups: the plain ensemble
+
+
 def test_bad_forest_config_refused():
     with pytest.raises(ConfigError, match="model.kind must be one of random, boosted"):
         ForestConfig(kind="xgboost")
     with pytest.raises(ConfigError, match="learning_rate"):
         ForestConfig(kind="boosted", learning_rate=0.0)
+    for groups in ("colour", "harmonic,colour", ","):
+        with pytest.raises(ConfigError, match=f"model.feature_groups must be a comma-separated subset of statistics, "
+                                              f"periodogram, harmonic, second_period .* got '{groups}'"):
+            ForestConfig(feature_groups=groups)

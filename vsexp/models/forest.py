@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.pipeline import Pipeline
 
-from vsexp.config import ForestConfig
+from vsexp.config import FEATURE_GROUPS, ForestConfig
+from vsexp.representations.features import feature_columns
 
 
-def build_forest(config: ForestConfig, seed: int = 0) -> RandomForestClassifier | HistGradientBoostingClassifier:
-    """A class-balanced tree ensemble; missing feature values (NaN) are handled by the trees."""
+def build_forest(config: ForestConfig, seed: int = 0) -> RandomForestClassifier | HistGradientBoostingClassifier | Pipeline:
+    """A class-balanced tree ensemble; missing feature values (NaN) are handled by the trees.
+
+    With ``config.feature_groups`` naming fewer than all groups, a pipeline that passes only their
+    columns of the full feature vector to the ensemble (it is fitted and served on the full vector).
+    """
     if config.kind == "boosted":
-        return HistGradientBoostingClassifier(
+        ensemble = HistGradientBoostingClassifier(
             max_iter=config.n_estimators, learning_rate=config.learning_rate,
             min_samples_leaf=config.min_samples_leaf or 20, class_weight="balanced",
             early_stopping=True, validation_fraction=0.1, n_iter_no_change=20, random_state=seed,
         )
-    return RandomForestClassifier(
-        n_estimators=config.n_estimators, max_features=config.max_features,
-        min_samples_leaf=config.min_samples_leaf or 1, class_weight="balanced_subsample", n_jobs=-1,
-        random_state=seed,
-    )
+    else:
+        ensemble = RandomForestClassifier(
+            n_estimators=config.n_estimators, max_features=config.max_features,
+            min_samples_leaf=config.min_samples_leaf or 1, class_weight="balanced_subsample", n_jobs=-1,
+            random_state=seed,
+        )
+    groups = config.feature_group_list
+    if groups == FEATURE_GROUPS:
+        return ensemble
+    selection = ColumnTransformer([("+".join(groups), "passthrough", feature_columns(groups))])
+    return Pipeline([("feature_groups", selection), ("ensemble", ensemble)])

@@ -1,20 +1,22 @@
 """Light-curve features for the random-forest baseline (the "existing methods" of the paper).
 
-Three groups, ~50 numbers per curve:
+Four groups (``FEATURE_GROUPS``; a forest can be fitted on some of them, ``model.feature_groups``),
+49 numbers per curve:
 
-1. Statistics from the ``light-curve`` package: amplitude, percentile ranges and ratios, skew,
+1. ``statistics`` from the ``light-curve`` package: amplitude, percentile ranges and ratios, skew,
    kurtosis, Stetson K, von Neumann eta, linear trend, reduced chi2, excess variance...
-2. A Lomb-Scargle periodogram (``light_curve.Periodogram``, FFT-based, 0-25 cycles/day by default;
-   ``max_frequency`` lowers the ceiling at the same frequency step, and the cost with it;
-   ``single_precision`` computes it in float32, ~1.6x faster): the top three periods and their
-   signal-to-noise.
-3. A 4-harmonic weighted least-squares fit at the best period, refined on a fine local grid
-   (version 2: the best of the three periodogram peaks, each refined, by the variance its 2-harmonic
-   fit explains; version 1: the highest peak):
+2. ``periodogram``: a Lomb-Scargle periodogram (``light_curve.Periodogram``, FFT-based, 0-25
+   cycles/day by default; ``max_frequency`` lowers the ceiling at the same frequency step, and the
+   cost with it; ``single_precision`` computes it in float32, ~1.6x faster): the top three periods
+   and their signal-to-noise.
+3. ``harmonic``: a 4-harmonic weighted least-squares fit at the best period, refined on a fine local
+   grid (version 2: the best of the three periodogram peaks, each refined, by the variance its
+   2-harmonic fit explains; version 1: the highest peak):
    log P, amplitudes A1-A4, R21, R31, phi21 and phi31 (as sin/cos), the variance the fit explains,
    the same fit at twice the period (eclipsing binaries with unequal minima are better fitted at
-   2P; their odd harmonics at 2P then matter), and a second period from the residuals (double-mode
-   pulsators such as RRd have P1/P0 = 0.745).
+   2P; their odd harmonics at 2P then matter).
+4. ``second_period``: the highest peak of the fit's residuals' periodogram, its signal-to-noise and
+   its ratio to the period (double-mode pulsators such as RRd have P1/P0 = 0.745).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import logging
 import light_curve as lc
 import numpy as np
 
-from vsexp.config import FEATURE_VERSIONS, FEATURES_VERSION, MAX_FREQUENCY, MAX_FREQUENCY_RANGE
+from vsexp.config import FEATURE_GROUPS, FEATURE_VERSIONS, FEATURES_VERSION, MAX_FREQUENCY, MAX_FREQUENCY_RANGE
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,15 @@ HARMONIC_NAMES = [
     "log_period", "refined_power", *[f"amplitude_{k}" for k in range(1, N_HARMONICS + 1)], "r21", "r31",
     "sin_phi21", "cos_phi21", "sin_phi31", "cos_phi31", "explained_at_p", "explained_at_2p", "odd_even_at_2p",
 ]
-FEATURE_NAMES = list(periodograms()[0].names) + list(periodograms()[1].names) + HARMONIC_NAMES + ["log_second_period", "second_period_s_to_n", "period_ratio"]
+SECOND_PERIOD_NAMES = ["log_second_period", "second_period_s_to_n", "period_ratio"]
+FEATURE_GROUP_NAMES = {"statistics": list(periodograms()[0].names), "periodogram": list(periodograms()[1].names),
+                       "harmonic": HARMONIC_NAMES, "second_period": SECOND_PERIOD_NAMES}  # config.FEATURE_GROUPS
+FEATURE_NAMES = [name for group in FEATURE_GROUPS for name in FEATURE_GROUP_NAMES[group]]
+
+
+def feature_columns(groups) -> list[int]:
+    """Column indices in ``FEATURE_NAMES`` of the features of ``groups`` (names in ``FEATURE_GROUPS``)."""
+    return [FEATURE_NAMES.index(name) for group in FEATURE_GROUPS if group in groups for name in FEATURE_GROUP_NAMES[group]]
 
 
 def _design(times: np.ndarray, frequency: float, harmonics: int) -> np.ndarray:

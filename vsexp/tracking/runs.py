@@ -143,16 +143,20 @@ def find_finished_run(entry_point: str, params: dict, experiment_names=None) -> 
 
 def model_names(run_ids: list[str]) -> list[str]:
     """Short readable names of the models the runs trained, in order: the model, then its branches
-    (multi-input) or its kind (feature models other than the random forest), made unique by position
-    (``multi[folded,features]``, ``baseline[boosted]``, ``baseline#2``)."""
+    (multi-input) or its kind (feature models other than the random forest) and feature groups (when
+    not all), made unique by position (``multi[folded,features]``, ``baseline[boosted]``,
+    ``baseline[harmonic+periodogram]``, ``baseline#2``)."""
     names = []
     for position, run_id in enumerate(run_ids):
         run = mlflow.get_run(run_id)
-        name = run.data.tags.get("vsexp.model", f"member{position}")
+        params, name = run.data.params, run.data.tags.get("vsexp.model", f"member{position}")
         if name == "multi":
-            name += f"[{run.data.params.get('model.branches', '')}]"
-        elif name == "baseline" and run.data.params.get("model.kind", "random") != "random":
-            name += f"[{run.data.params['model.kind']}]"
+            name += f"[{params.get('model.branches', '')}]"
+        elif name == "baseline":
+            qualifiers = [params["model.kind"]] if params.get("model.kind", "random") != "random" else []
+            groups = "+".join(g.strip() for g in params.get("model.feature_groups", "").split(",") if g.strip())
+            qualifiers += [groups] if groups else []
+            name += f"[{','.join(qualifiers)}]" if qualifiers else ""
         names.append(name if name not in names else f"{name}#{position}")
     return names
 
