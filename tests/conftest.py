@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 DATA = Path(__file__).parent / "data"
@@ -46,3 +47,9 @@ def sine_curve(n=60, period=0.6, amplitude=0.4, seed=0, span=1500.0):
     times = np.sort(53000 + rng.uniform(0, span, n))
     mags = 15 + amplitude * np.sin(2 * np.pi * times / period) + rng.normal(0, 0.02, n)
     return times, mags, np.full(n, 0.02)
+
+
+def request_frame(stars) -> pd.DataFrame:
+    """A pyfunc request of raw light curves: one row per star, with its times, mags and errors as lists."""
+    return pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
+                         "errors": [s.errors.tolist() for s in stars]})

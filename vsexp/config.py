@@ -24,6 +24,11 @@ CLASS_SETS = {
 CLASS_ALIASES = {"RS_CVn": "RSCVn", "RRC": "RRc", "RRD": "RRd", "RRAB": "RRab", "CEP": "CEPH", "ECL": "ECLP", "RRLYR": "RRL"}
 
 
+def comma_separated(text: str) -> tuple[str, ...]:
+    """The non-empty, stripped items of a comma-separated setting (``"a, b,"`` -> ``("a", "b")``)."""
+    return tuple(item.strip() for item in str(text).split(",") if item.strip())
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """Which light curves, which classes, and how they are split.
@@ -76,7 +81,7 @@ class DataConfig:
             return CLASS_SETS[name]
         if name in ("all", "generic"):
             return None
-        return tuple(c.strip() for c in name.split(",") if c.strip())
+        return comma_separated(name)
 
 
 SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag", "phase", "log_period")
@@ -127,7 +132,7 @@ class SequenceConfig:
 
     @property
     def channel_names(self) -> tuple[str, ...]:
-        return tuple(name.strip() for name in self.channels.split(",") if name.strip())
+        return comma_separated(self.channels)
 
     @property
     def needs_period(self) -> bool:
@@ -236,7 +241,7 @@ class ForestConfig:
     def __post_init__(self):
         if self.kind not in FOREST_KINDS:
             raise ConfigError(f"model.kind must be one of {', '.join(FOREST_KINDS)}, got '{self.kind}'")
-        named = [g.strip() for g in self.feature_groups.split(",") if g.strip()]
+        named = comma_separated(self.feature_groups)
         if set(named) - set(FEATURE_GROUPS) or (self.feature_groups.strip() and not named):
             raise ConfigError(f"model.feature_groups must be a comma-separated subset of {', '.join(FEATURE_GROUPS)} "
                               f"(empty = all), got '{self.feature_groups}'")
@@ -247,7 +252,7 @@ class ForestConfig:
     @property
     def feature_group_list(self) -> tuple[str, ...]:
         """The groups fitted on, in ``FEATURE_GROUPS`` order (all when ``feature_groups`` is empty)."""
-        named = {g.strip() for g in self.feature_groups.split(",") if g.strip()}
+        named = comma_separated(self.feature_groups)
         return tuple(g for g in FEATURE_GROUPS if g in named or not named)
 
 
@@ -289,7 +294,7 @@ class MultiConfig:
 
     @property
     def branch_list(self) -> tuple[str, ...]:
-        return tuple(b.strip() for b in self.branches.split(",") if b.strip())
+        return comma_separated(self.branches)
 
 
 ModelConfig = CnnLstmConfig | Cnn2dConfig | ForestConfig | MultiConfig

@@ -1,9 +1,9 @@
 """The multi-input network: branches by config, dict inputs, a served prediction from raw curves."""
 
 import mlflow
-import pandas as pd
 import pytest
 
+from tests.conftest import request_frame
 from vsexp.config import MultiConfig, with_overrides
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
@@ -29,7 +29,6 @@ def test_multi_trains_registers_and_predicts_raw_curves(branches):
     assert summary["registered_model"] == "vsexp-synthetic-ogle-multi"
     model = mlflow.pyfunc.load_model(f"models:/vsexp-synthetic-ogle-multi/{summary['version']}")
     stars = [simulate_star("ogle", "RRL", 8000 + i, seed=2) for i in range(3)]
-    frame = pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
-                          "errors": [s.errors.tolist() for s in stars]})
+    frame = request_frame(stars)
     predictions = model.predict(frame)
     assert len(predictions) == 3 and predictions.filter(like="prob_").shape[1] == 5

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import pandas as pd
 from mlflow import MlflowClient
 
+from tests.conftest import request_frame
 from vsexp.lightcurves.simulator import simulate_star
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +47,7 @@ def test_mlflow_run_train_lstm_end_to_end(isolated_workspace):
     assert version.run_id == run.info.run_id
     model = mlflow.pyfunc.load_model("models:/vsexp-synthetic-ogle-lstm@challenger")
     stars = [simulate_star("ogle", label, 5000, seed=9) for label in ("CEPH", "LPV")]
-    frame = pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
-                          "errors": [s.errors.tolist() for s in stars]})
+    frame = request_frame(stars)
     predictions = model.predict(frame)
     assert list(predictions.columns[:3]) == ["label", "probability", "n_points"]
     probabilities = predictions.filter(like="prob_").to_numpy()

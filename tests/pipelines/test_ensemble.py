@@ -4,9 +4,9 @@ import dataclasses
 
 import mlflow
 import numpy as np
-import pandas as pd
 import pytest
 
+from tests.conftest import request_frame
 from vsexp.config import with_overrides
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
@@ -41,8 +41,7 @@ def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members, monke
 
     model = mlflow.pyfunc.load_model(summary["model_uri"])
     stars = [simulate_star("ogle", label, 9100 + i, seed=3) for i, label in enumerate(["RRL", "ECLP", "CEPH"])]
-    frame = pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
-                          "errors": [s.errors.tolist() for s in stars]})
+    frame = request_frame(stars)
     calls = []
     original = cache.extract_features
     monkeypatch.setattr(cache, "extract_features", lambda curves, **kw: calls.append(kw["version"]) or original(curves, **kw))

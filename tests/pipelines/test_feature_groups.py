@@ -2,8 +2,8 @@
 
 import mlflow
 import numpy as np
-import pandas as pd
 
+from tests.conftest import request_frame
 from vsexp.config import with_overrides
 from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.crossval import crossval
@@ -21,8 +21,7 @@ def test_a_forest_on_two_feature_groups_is_logged_named_and_served_from_raw_curv
     forest = model.unwrap_python_model().model
     assert forest.named_steps["ensemble"].n_features_in_ == len(FEATURE_GROUP_NAMES["periodogram"]) + len(FEATURE_GROUP_NAMES["harmonic"])
     stars = [simulate_star("ogle", label, 9200 + i, seed=5) for i, label in enumerate(["RRL", "ECLP", "CEPH"])]
-    frame = pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
-                          "errors": [s.errors.tolist() for s in stars]})
+    frame = request_frame(stars)
     probabilities = model.predict(frame).filter(like="prob_").to_numpy()
     assert probabilities.shape == (3, 5) and np.allclose(probabilities.sum(axis=1), 1)
 

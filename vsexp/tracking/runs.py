@@ -19,7 +19,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from vsexp.config import to_flat
+from vsexp.config import comma_separated, to_flat
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def model_names(run_ids: list[str]) -> list[str]:
             name += f"[{params.get('model.branches', '')}]"
         elif name == "baseline":
             qualifiers = [params["model.kind"]] if params.get("model.kind", "random") != "random" else []
-            groups = "+".join(g.strip() for g in params.get("model.feature_groups", "").split(",") if g.strip())
+            groups = "+".join(comma_separated(params.get("model.feature_groups", "")))
             qualifiers += [groups] if groups else []
             name += f"[{','.join(qualifiers)}]" if qualifiers else ""
         names.append(name if name not in names else f"{name}#{position}")
