@@ -367,7 +367,7 @@ class AugmentConfig:
 
 
 FEATURES_VERSION = 2  # what the feature extractor computes by default; models record theirs (see cache.Transform)
-FEATURE_VERSIONS = (1, 2)
+FEATURE_VERSIONS = (1, 2, 3)
 MAX_FREQUENCY = 25.0  # cycles/day, the periodograms' default ceiling: covers delta Scuti and half-period contact binaries
 MAX_FREQUENCY_RANGE = (0.1, 100.0)  # the ceilings the feature extractor accepts
 
@@ -378,7 +378,8 @@ class FeatureConfig:
     folding and phases; a model records it and is served with the same one.
 
     Attributes:
-        version: which extractor (``FEATURE_VERSIONS``; 2 chooses the period among three peaks).
+        version: which extractor (``FEATURE_VERSIONS``; 2 chooses the period among three peaks,
+            3 among those and the highest one's daily aliases).
         max_frequency: the periodograms' ceiling in cycles/day, at the same frequency step whatever
             it is: 25 covers delta Scuti; CRTS's seven classes have every period below 12.5, where
             both periodograms cost half as much.

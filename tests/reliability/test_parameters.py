@@ -12,7 +12,7 @@ CASES = [
     (["train_lstm", "--preset", "nope"], "unknown preset 'nope'"),
     (["train_lstm", "--set", "model.name=transformer"], "unknown model 'transformer'"),
     (["train_baseline", "--set", "features.max_frequency=500"], "features.max_frequency must be in [0.1, 100.0]"),
-    (["crossval", "--set", "features.version=3"], "features.version must be one of 1, 2, got 3"),
+    (["crossval", "--set", "features.version=4"], "features.version must be one of 1, 2, 3, got 4"),
     (["train_baseline", "--set", "features.single_precision=maybe"], "features.single_precision: expected true or false"),
     (["evaluate", "--model", "models:/nothing@champion", "--split", "holdout"], "allowed: test, validation, train, all"),
     (["evaluate", "--model", "models:/no-such-model@champion"], "cannot load model"),

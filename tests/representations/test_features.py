@@ -5,8 +5,8 @@ import pytest
 
 from tests.conftest import sine_curve
 from vsexp.representations.features import (FEATURE_NAMES, FEATURE_VERSIONS, FEATURES_VERSION, HARMONIC_NAMES,
-                                            best_period, explained_variances, extract_features, harmonic_fit,
-                                            frequency_grid, refine_frequency)
+                                            SIDEREAL_DAY, best_period, candidate_periods, explained_variances,
+                                            extract_features, harmonic_fit, frequency_grid, refine_frequency)
 
 
 @pytest.mark.parametrize("spacing", ["even", "uneven"])  # a refinement grid (phasors by recurrence) or any list
@@ -49,9 +49,27 @@ def test_feature_versions_differ_only_in_the_period_choice_and_unknown_ones_are_
     new, old = extract_features(curves), extract_features(curves, version=1)
     statistics = len(FEATURE_NAMES) - len(HARMONIC_NAMES) - 3
     np.testing.assert_array_equal(new[:, :statistics], old[:, :statistics])  # the periodogram statistics are shared
-    assert FEATURES_VERSION == 2 and FEATURE_VERSIONS == (1, 2)
-    with pytest.raises(ValueError, match="unknown feature version 3"):
-        extract_features(curves, version=3)
+    assert FEATURES_VERSION == 2 and FEATURE_VERSIONS == (1, 2, 3)
+    np.testing.assert_array_equal(extract_features(curves, version=3)[:, :statistics], new[:, :statistics])
+    with pytest.raises(ValueError, match="unknown feature version 4"):
+        extract_features(curves, version=4)
+
+
+def test_version_3_also_tries_the_highest_peaks_daily_aliases():
+    times, mags, errors = sine_curve(n=200, period=0.6, amplitude=0.4, span=800.0)
+    alias = 1 / (1 / 0.6 + SIDEREAL_DAY)  # 0.375 d: the true period's alias one cycle per sidereal day higher
+    peaks = np.array([alias, np.nan, 2.5])  # the periodogram's three peaks miss the true period
+    assert best_period(times, mags, errors, candidate_periods(peaks, 2, 800.0, 25.0)) == alias
+    third = candidate_periods(peaks, 3, 800.0, 25.0)
+    np.testing.assert_allclose(1 / third[3:], 1 / alias + SIDEREAL_DAY * np.array([-2, -1, 1, 2]))
+    assert best_period(times, mags, errors, third) == pytest.approx(0.6, rel=1e-12)
+    below_ceiling = candidate_periods(peaks, 3, 800.0, 3.0)  # f + 1 and f + 2 (3.67, 4.67 per day) are over it
+    np.testing.assert_allclose(1 / below_ceiling[3:], 1 / alias - SIDEREAL_DAY * np.array([2, 1]))
+    slow = candidate_periods(np.array([1.5, np.nan, np.nan]), 3, 800.0, 25.0)  # f - 1 and f - 2 are negative
+    np.testing.assert_allclose(1 / slow[3:], 1 / 1.5 + SIDEREAL_DAY * np.array([1, 2]))
+    np.testing.assert_array_equal(candidate_periods(peaks, 1, 800.0, 25.0), peaks[:1])
+    nothing = np.array([np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(candidate_periods(nothing, 3, 800.0, 25.0), nothing)  # no peak, no aliases
 
 
 def test_a_lower_periodogram_ceiling_keeps_the_step_and_finds_the_same_periods_below_it():

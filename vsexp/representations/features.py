@@ -11,7 +11,8 @@ Four groups (``FEATURE_GROUPS``; a forest can be fitted on some of them, ``model
    and their signal-to-noise.
 3. ``harmonic``: a 4-harmonic weighted least-squares fit at the best period, refined on a fine local
    grid (version 2: the best of the three periodogram peaks, each refined, by the variance its
-   2-harmonic fit explains; version 1: the highest peak):
+   2-harmonic fit explains; version 3: the same among the three peaks and the highest one's daily
+   aliases, f ± 1 and f ± 2 per sidereal day; version 1: the highest peak):
    log P, amplitudes A1-A4, R21, R31, phi21 and phi31 (as sin/cos), the variance the fit explains,
    the same fit at twice the period (eclipsing binaries with unequal minima are better fitted at
    2P; their odd harmonics at 2P then matter).
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 FREQUENCY_STEP = MAX_FREQUENCY / 2**17  # cycles/day: ~0.6 / span for a 3,000-day survey
 N_HARMONICS = 4
 REFINEMENT_CANDIDATES = 41  # frequencies of the fine grid around each periodogram peak
+SIDEREAL_DAY = 1.0027379  # cycles/day: a ground-based survey observes at about the same sidereal time each night,
+ALIAS_ORDERS = (-2, -1, 1, 2)  # so a period's peak recurs at f + k / sidereal day; version 3 tries these k
 
 
 def frequency_grid(max_frequency: float = MAX_FREQUENCY) -> np.ndarray:
@@ -231,6 +234,20 @@ def best_period(times, mags, errors, periods) -> float:
     return best[0] if best is not None else float(periods[0])
 
 
+def candidate_periods(periods: np.ndarray, version: int, span: float, max_frequency: float) -> np.ndarray:
+    """The periods whose refined fits ``harmonic_features`` compares, by feature version: 1 the highest
+    periodogram peak, 2 the three highest, 3 those and the highest one's daily aliases within
+    (1 / span, ``max_frequency``] cycles/day — the alias of an RR Lyrae at 0.6 d one cycle per day
+    higher lies at 0.375 d, among the RRc, and need not be among the three peaks."""
+    if version == 1:
+        return periods[:1]
+    if version == 2 or not (np.isfinite(periods[0]) and periods[0] > 0):
+        return periods
+    aliases = 1.0 / periods[0] + SIDEREAL_DAY * np.asarray(ALIAS_ORDERS)
+    aliases = aliases[(aliases > 1.0 / max(span, 1.0)) & (aliases <= max_frequency)]
+    return np.concatenate([periods, 1.0 / aliases])
+
+
 def harmonic_features(times, mags, errors, periods) -> tuple[list[float], np.ndarray]:
     """The harmonic group of features and the residuals of the fit at the refined period: of the
     candidate ``periods`` (one or more), the one whose refined fit explains most (``best_period``)."""
@@ -287,7 +304,8 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
     peaks = statistics[:, [FEATURE_NAMES.index(f"periodogram_period_{k}") for k in range(3)]]
     harmonic, residuals = [], []
     for (times, mags, errors), periods in zip(triples, peaks):
-        values, residual = harmonic_features(times, mags, errors, periods if version >= 2 else periods[:1])
+        candidates = candidate_periods(periods, version, times[-1] - times[0], max_frequency)
+        values, residual = harmonic_features(times, mags, errors, candidates)
         harmonic.append(values)
         residuals.append((times, np.ascontiguousarray(residual), errors))
     second = residual_periodogram.many(periodogram_inputs(residuals, single_precision), **options)
