@@ -51,3 +51,13 @@ def test_features_benchmark_reports_the_speedup_of_a_cheaper_extractor_and_the_p
 def test_refinement_benchmark_compares_the_batch_with_one_fit_per_frequency(tmp_path):
     result = _run_benchmark("refinement.py", "--curves", "20", tmp_path=tmp_path)
     assert result["speedup_vs_lstsq"] > 0 and result["same_choice_share"] > 0.9  # the same refinement, two ways
+
+
+def test_serving_budget_benchmark_sets_every_stage_against_the_fft_floor_and_the_goal(tmp_path):
+    result = _run_benchmark("serving_budget.py", "--curves", "20", "--max-frequency", "12.5", "--goal", "500",
+                            tmp_path=tmp_path)
+    stages = ["read", "statistics", "peak_periodogram", "harmonic_fits", "residual_periodogram"]
+    assert all(result[f"{stage}_ms"] > 0 for stage in stages)
+    assert abs(sum(result[f"{stage}_ms"] for stage in stages) - result["project_ms_per_curve"]) < 0.01
+    assert result["budget_ms_per_curve"] == os.cpu_count() * 1000 / 500  # ms of CPU per curve the goal allows
+    assert result["fft_floor_ms_per_curve"] > 0 and result["floor_max_curves_per_s"] > result["project_max_curves_per_s"]
