@@ -1,4 +1,4 @@
-"""Setting an alias survives another process setting the same alias at the same moment."""
+"""Setting an alias or a version tag survives another process setting the same one at the same moment."""
 
 import mlflow
 import pytest
@@ -18,25 +18,28 @@ def model_name(isolated_workspace, request):
     return name
 
 
-def _lose_the_race_once(monkeypatch, winner_version):
-    """The first set_registered_model_alias call finds the row inserted by a concurrent writer."""
-    original = MlflowClient.set_registered_model_alias
+def _lose_the_race_once(monkeypatch, method, winning_value):
+    """The first ``MlflowClient.<method>`` call finds the row inserted by a concurrent writer.
+
+    ``method`` takes the value to write as its last argument; the other process writes
+    ``winning_value`` there and commits first."""
+    original = getattr(MlflowClient, method)
     calls = []
 
-    def racing(self, name, alias, version):
-        calls.append(version)
+    def racing(self, *args):
+        calls.append(args[-1])
         if len(calls) == 1:
-            original(self, name, alias, winner_version)  # the other process commits first
+            original(self, *args[:-1], winning_value)
             raise mlflow.exceptions.MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed")
-        return original(self, name, alias, version)
+        return original(self, *args)
 
-    monkeypatch.setattr(MlflowClient, "set_registered_model_alias", racing)
+    monkeypatch.setattr(MlflowClient, method, racing)
     return calls
 
 
 @pytest.mark.parametrize("winner_version", ["2", "1"])
 def test_losing_an_alias_race_ends_with_the_requested_version(model_name, monkeypatch, winner_version):
-    calls = _lose_the_race_once(monkeypatch, winner_version)
+    calls = _lose_the_race_once(monkeypatch, "set_registered_model_alias", winner_version)
     registry.set_alias(model_name, registry.CHAMPION, "2")
     assert str(MlflowClient().get_model_version_by_alias(model_name, registry.CHAMPION).version) == "2"
     assert len(calls) == (1 if winner_version == "2" else 2)  # same target: no second write
@@ -45,3 +48,16 @@ def test_losing_an_alias_race_ends_with_the_requested_version(model_name, monkey
 def test_an_alias_error_that_is_not_a_race_is_raised(model_name):
     with pytest.raises(mlflow.exceptions.MlflowException):
         registry.set_alias(model_name, registry.CHAMPION, "7")
+
+
+@pytest.mark.parametrize("winning_value", ["challenger_wins", "already_champion"])
+def test_losing_a_version_tag_race_ends_with_the_requested_value(model_name, monkeypatch, winning_value):
+    calls = _lose_the_race_once(monkeypatch, "set_model_version_tag", winning_value)
+    registry.tag_version(model_name, "2", {"promotion.decision": "challenger_wins"})
+    assert MlflowClient().get_model_version(model_name, "2").tags["promotion.decision"] == "challenger_wins"
+    assert len(calls) == (1 if winning_value == "challenger_wins" else 2)
+
+
+def test_a_tag_error_that_is_not_a_race_is_raised(model_name):
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        registry.tag_version(model_name, "7", {"promotion.decision": "challenger_wins"})

@@ -37,27 +37,41 @@ def version_for_alias(name: str, alias: str):
         return None
 
 
-def set_alias(name: str, alias: str, version: str, attempts: int = 3) -> None:
-    """Point ``name@alias`` at ``version``, safe against another process setting the same alias.
-
-    MLflow's SQL store reads the alias row and then inserts it when absent, so two processes setting
-    a new alias at once can both insert; the loser gets a unique-key error (seen in CI with two
-    simultaneous promotions). The loser re-reads the alias: already ``version`` means done, else it
-    sets it again (the row exists now, so the store updates it).
-    """
+def set_alias(name: str, alias: str, version: str) -> None:
+    """Point ``name@alias`` at ``version``, safe against another process setting the same alias."""
     client = MlflowClient()
+    _write_racing(lambda: client.set_registered_model_alias(name, alias, version),
+                  lambda: getattr(version_for_alias(name, alias), "version", None), str(version), f"{name}@{alias}")
+
+
+def _write_racing(write, read_back, wanted: str, what: str, attempts: int = 3) -> None:
+    """Run ``write`` (an MLflow alias or tag write), tolerating another process writing the same row.
+
+    MLflow's SQL store reads an alias or tag row and then inserts it when absent, so two processes
+    writing a new one at once can both insert; the loser gets a unique-key error (seen in CI with
+    two simultaneous promotions, first on the alias, then on a version tag). The loser re-reads the
+    row: already ``wanted`` means done, else it writes again (the row exists now, so the store
+    updates it).
+    """
     for attempt in range(1, attempts + 1):
         try:
-            client.set_registered_model_alias(name, alias, version)
+            write()
             return
         except mlflow.exceptions.MlflowException as error:
-            current = version_for_alias(name, alias)
-            if current is not None and str(current.version) == str(version):
-                log.info("%s@%s was set to %s by another process at the same time", name, alias, version)
+            if _read_or_none(read_back) == wanted:
+                log.info("%s was set to %s by another process at the same time", what, wanted)
                 return
             if attempt == attempts:
                 raise
-            log.warning("setting %s@%s -> %s failed (%s); retrying", name, alias, version, error)
+            log.warning("setting %s -> %s failed (%s); retrying", what, wanted, error)
+
+
+def _read_or_none(read_back) -> str | None:
+    try:
+        value = read_back()
+    except mlflow.exceptions.MlflowException:  # e.g. the version does not exist: the write's error is the one to raise
+        return None
+    return None if value is None else str(value)
 
 
 def move_champion(name: str, new_version: str, old_version: str | None) -> None:
@@ -68,6 +82,9 @@ def move_champion(name: str, new_version: str, old_version: str | None) -> None:
 
 
 def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
+    """Set ``tags`` on version ``version`` of ``name``, safe against another process setting them too."""
     client = MlflowClient()
     for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, str(value))
+        _write_racing(lambda: client.set_model_version_tag(name, version, key, str(value)),
+                      lambda: client.get_model_version(name, version).tags.get(key), str(value),
+                      f"tag {key} of {name} v{version}")
