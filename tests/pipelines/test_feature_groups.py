@@ -9,7 +9,7 @@ from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.crossval import crossval
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
-from vsexp.representations.features import FEATURE_GROUP_NAMES
+from vsexp.representations.features import FEATURE_GROUP_NAMES, extract_features
 from vsexp.tracking.runs import model_names
 
 
@@ -24,6 +24,10 @@ def test_a_forest_on_two_feature_groups_is_logged_named_and_served_from_raw_curv
     frame = request_frame(stars)
     probabilities = model.predict(frame).filter(like="prob_").to_numpy()
     assert probabilities.shape == (3, 5) and np.allclose(probabilities.sum(axis=1), 1)
+    served = model.unwrap_python_model()
+    assert served.transform.feature_groups == ("periodogram", "harmonic")  # the statistics and second period not computed
+    every_feature = extract_features([(s.times, s.mags, s.errors) for s in stars])
+    np.testing.assert_allclose(probabilities, forest.predict_proba(every_feature))
 
     ablated = crossval(with_overrides(load_preset("tiny", "baseline"), {"model.feature_groups": "statistics"}), folds=2)
     assert 0 <= ablated["crossval_macro_f1"] <= 1

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import sine_curve
+from vsexp.representations import features as features_module
 from vsexp.representations.features import (FEATURE_NAMES, FEATURE_VERSIONS, FEATURES_VERSION, HARMONIC_NAMES,
                                             SIDEREAL_DAY, best_period, candidate_periods, explained_variances,
-                                            extract_features, harmonic_fit, frequency_grid, refine_frequency)
+                                            extract_features, feature_columns, harmonic_fit, frequency_grid,
+                                            refine_frequency)
 
 
 @pytest.mark.parametrize("spacing", ["even", "uneven"])  # a refinement grid (phasors by recurrence) or any list
@@ -97,3 +99,23 @@ def test_single_precision_periodograms_find_the_same_periods_and_leave_the_rest_
     np.testing.assert_array_equal(single[:, :statistics], double[:, :statistics])  # computed in float64 either way
     peaks = [FEATURE_NAMES.index(f"periodogram_period_{k}") for k in range(3)]
     assert not np.array_equal(single[:, peaks], double[:, peaks])  # the periodograms did run in float32
+
+
+@pytest.mark.parametrize("groups", [("statistics",), ("periodogram",), ("harmonic",), ("second_period",),
+                                    ("statistics", "harmonic")])
+def test_some_feature_groups_are_the_same_columns_as_all_and_the_rest_nan(groups):
+    curves = [sine_curve(n=120, period=p, amplitude=0.3, seed=s, span=900.0) for s, p in enumerate((0.3, 0.7, 3.1))]
+    everything, some = extract_features(curves), extract_features(curves, groups=groups)
+    asked = feature_columns(groups)
+    np.testing.assert_array_equal(some[:, asked], everything[:, asked])
+    assert np.isnan(np.delete(some, asked, axis=1)).all()
+    assert not np.isnan(everything[:, asked]).all()
+
+
+def test_the_statistics_alone_are_computed_without_either_periodogram(monkeypatch):
+    statistics_only = features_module.periodograms()[0]
+    monkeypatch.setattr(features_module, "periodograms", lambda max_frequency: (statistics_only, None, None))
+    features = extract_features([sine_curve(n=120, period=0.7, amplitude=0.3, span=900.0)], groups=("statistics",))
+    assert np.isfinite(features[0, feature_columns(["statistics"])]).all()
+    with pytest.raises(ValueError, match="feature groups must be a non-empty subset of statistics, periodogram"):
+        extract_features([sine_curve(n=120, period=0.7)], groups=("colour",))

@@ -112,7 +112,7 @@ EXTRACTOR_FIELDS = ("features_version", "max_frequency", "single_precision")  # 
 def _record_extractors(monkeypatch) -> list[FeatureConfig]:
     """Replaces the feature extractor by a recorder of the extractor it is called with."""
     extractors = []
-    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency, single_precision:
+    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency, single_precision, groups:
                         extractors.append(FeatureConfig(version, max_frequency, single_precision)) or
                         np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
     return extractors

@@ -7,6 +7,7 @@ dataset (built or reused) -> representations (cached) -> fit -> evaluate on vali
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -18,7 +19,7 @@ import uuid
 import mlflow
 import numpy as np
 
-from vsexp.config import TrainConfig, to_flat
+from vsexp.config import ForestConfig, TrainConfig, to_flat
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import build_dataset, cache_root
 from vsexp.models import FAMILY, KERAS_BUILDERS, build_forest, input_kind, input_shape
@@ -189,7 +190,10 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         if "test" in evaluate_splits:
             summary["per_class_f1"] = {c: round(metrics[f"test_f1_{c}"], 4) for c in classes}
         if register or not use_active_run:
-            info = log_classifier(model, input_kind=kind, transform=representations.transform, class_names=classes,
+            transform = representations.transform
+            if isinstance(config.model, ForestConfig):  # served computing only the feature groups it was fitted on
+                transform = dataclasses.replace(transform, feature_groups=config.model.feature_group_list)
+            info = log_classifier(model, input_kind=kind, transform=transform, class_names=classes,
                                   work_dir=work_dir / "export")
         if register:
             model_name = registered_name(config.data.survey_name, name)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from vsexp.config import DmdtConfig, FeatureConfig, SequenceConfig
+from vsexp.config import FEATURE_GROUPS, DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, replace_atomically
 from vsexp.representations import dmdt, sequences
 from vsexp.representations.features import MAX_FREQUENCY, extract_features
@@ -47,12 +47,14 @@ def features_key(extractor: FeatureConfig = FeatureConfig()) -> str:
                                      sort_keys=True).encode()).hexdigest()[:12]
 
 
-def features_of(curves, features: np.ndarray | None = None, extractor: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """``features`` when already at hand, else the curves' features computed now (by ``extractor``)."""
+def features_of(curves, features: np.ndarray | None = None, extractor: FeatureConfig = FeatureConfig(),
+                groups=FEATURE_GROUPS) -> np.ndarray:
+    """``features`` when already at hand, else the curves' features computed now (by ``extractor``;
+    only ``groups``, the other columns NaN)."""
     if features is not None:
         return features
     return extract_features(curves, version=extractor.version, max_frequency=extractor.max_frequency,
-                            single_precision=extractor.single_precision)
+                            single_precision=extractor.single_precision, groups=groups)
 
 
 def _folds(curves, needed: bool, features, extractor: FeatureConfig):
@@ -76,6 +78,9 @@ class Transform:
             (set when a network takes the feature vector; None otherwise).
         features_version / max_frequency / single_precision: the feature extractor the model was
             trained with (``extractor``); its inputs are always made with the same one.
+        feature_groups: the groups of the ``features`` input a model uses (a forest fitted on some
+            groups, ``model.feature_groups``): only those, and what they are computed from, are
+            computed when it serves raw curves. Inputs made from the period use every group.
     """
 
     sequence_config: SequenceConfig
@@ -87,6 +92,7 @@ class Transform:
     features_version: int = FeatureConfig.version
     max_frequency: float = MAX_FREQUENCY
     single_precision: bool = False
+    feature_groups: tuple[str, ...] = FEATURE_GROUPS
 
     @property
     def extractor(self) -> FeatureConfig:
@@ -136,7 +142,7 @@ class Transform:
         """Model inputs of ``kind`` (or a dict of them for a tuple of kinds) for raw curves; their
         features, when given, are used rather than computed again."""
         if self.needs_features(kind):
-            features = features_of(curves, features, self.extractor)
+            features = features_of(curves, features, self.extractor, self._groups(kind))
         if isinstance(kind, (tuple, list)):
             return {k: self.compute(k, curves, features) for k in kind}
         return self.compute(kind, curves, features)
@@ -148,7 +154,7 @@ class Transform:
         if kind == "dmdt":
             return self.dmdt(curves, features)
         if kind in ("features", "folded", "features_scaled"):
-            features = features_of(curves, features, self.extractor)
+            features = features_of(curves, features, self.extractor, self._groups(kind))
             if kind == "features":
                 return features
             if kind == "features_scaled":
@@ -158,6 +164,10 @@ class Transform:
             return folded_curves(curves, features, self.fold_bins)
         raise ValueError(f"unknown input kind '{kind}' (allowed: {', '.join(INPUT_KINDS)})")
 
+    def _groups(self, kind) -> tuple[str, ...]:
+        """The feature groups inputs of ``kind`` need: ``feature_groups`` for the features alone."""
+        return self.feature_groups if kind == "features" else FEATURE_GROUPS
+
     def to_dict(self) -> dict:
         return {"sequence_config": dataclasses.asdict(self.sequence_config),
                 "sequence_stats": self.sequence_stats.to_dict(), "dmdt_bins": self.dmdt_bins.to_dict(),
@@ -165,7 +175,7 @@ class Transform:
                 "feature_center": list(self.feature_center) if self.feature_center is not None else None,
                 "feature_scale": list(self.feature_scale) if self.feature_scale is not None else None,
                 "features_version": self.features_version, "max_frequency": self.max_frequency,
-                "single_precision": self.single_precision}
+                "single_precision": self.single_precision, "feature_groups": list(self.feature_groups)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Transform":
@@ -174,7 +184,8 @@ class Transform:
                    dmdt.DmdtBins.from_dict(data["dmdt_bins"]), data.get("fold_bins", FOLD_BINS),
                    tuple(center) if center is not None else None, tuple(scale) if scale is not None else None,
                    data.get("features_version", 1),  # transforms saved before versions existed used version 1
-                   data.get("max_frequency", MAX_FREQUENCY), data.get("single_precision", False))
+                   data.get("max_frequency", MAX_FREQUENCY), data.get("single_precision", False),
+                   tuple(data.get("feature_groups", FEATURE_GROUPS)))
 
     def key(self, kind: str) -> str:
         state = self.to_dict()

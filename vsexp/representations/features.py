@@ -273,7 +273,8 @@ def harmonic_features(times, mags, errors, periods) -> tuple[list[float], np.nda
 
 
 def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
-                     max_frequency: float = MAX_FREQUENCY, single_precision: bool = False) -> np.ndarray:
+                     max_frequency: float = MAX_FREQUENCY, single_precision: bool = False,
+                     groups=FEATURE_GROUPS) -> np.ndarray:
     """Features of ``curves`` = [(times, mags, errors), ...] (times sorted).
 
     Args:
@@ -283,38 +284,62 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
             periodogram costs in proportion to it. A model is served with the ceiling it was trained on.
         single_precision: the two periodograms in float32 (``periodogram_inputs``); the statistics
             and harmonic fits stay in float64. A model is served with the precision it was trained on.
+        groups: the groups (``FEATURE_GROUPS``) to compute, with what they are computed from (the
+            harmonic fit starts from the periodogram's peaks, the second period from its residuals);
+            the other groups' columns are NaN. A forest fitted on the statistics alone is served
+            without either periodogram.
 
     Returns:
-        [n_curves, len(FEATURE_NAMES)] float32; NaN where a feature is undefined (the forest
-        handles missing values).
+        [n_curves, len(FEATURE_NAMES)] float32; NaN where a feature is undefined or not computed
+        (the forest handles missing values).
     """
     if version not in FEATURE_VERSIONS:
         raise ValueError(f"unknown feature version {version}; this vsexp computes {FEATURE_VERSIONS}")
     low, high = MAX_FREQUENCY_RANGE
     if not low <= max_frequency <= high:
         raise ValueError(f"max_frequency {max_frequency} cycles/day is outside [{low}, {high}]")
+    unknown = set(groups) - set(FEATURE_GROUPS)
+    if unknown or not groups:
+        raise ValueError(f"feature groups must be a non-empty subset of {', '.join(FEATURE_GROUPS)}, got {sorted(groups)}")
     statistics_extractor, peak_periodogram, residual_periodogram = periodograms(float(max_frequency))
     triples = [(np.ascontiguousarray(t, np.float64), np.ascontiguousarray(m, np.float64),
                 np.ascontiguousarray(e, np.float64)) for t, m, e in curves]
+    features = np.full((len(triples), len(FEATURE_NAMES)), np.nan, np.float32)
     if not triples:
-        return np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        return features
     options = dict(sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
-    statistics = np.hstack([statistics_extractor.many(triples, **options),
-                            peak_periodogram.many(periodogram_inputs(triples, single_precision), **options)])
-    peaks = statistics[:, [FEATURE_NAMES.index(f"periodogram_period_{k}") for k in range(3)]]
+
+    def put(group, values):
+        features[:, feature_columns([group])] = values
+
+    if "statistics" in groups:
+        put("statistics", statistics_extractor.many(triples, **options))
+    if not set(groups) & {"periodogram", "harmonic", "second_period"}:
+        return _finite(features)
+    peak = peak_periodogram.many(periodogram_inputs(triples, single_precision), **options)
+    put("periodogram", peak)
+    if not set(groups) & {"harmonic", "second_period"}:
+        return _finite(features)
+    peaks = peak[:, [FEATURE_GROUP_NAMES["periodogram"].index(f"periodogram_period_{k}") for k in range(3)]]
     harmonic, residuals = [], []
     for (times, mags, errors), periods in zip(triples, peaks):
         candidates = candidate_periods(periods, version, times[-1] - times[0], max_frequency)
         values, residual = harmonic_features(times, mags, errors, candidates)
         harmonic.append(values)
         residuals.append((times, np.ascontiguousarray(residual), errors))
-    second = residual_periodogram.many(periodogram_inputs(residuals, single_precision), **options)
     harmonic = np.asarray(harmonic, dtype=np.float64)
-    log_period = harmonic[:, 0]
-    second_period = second[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        extra = np.stack([np.log10(second_period), second[:, 1],
-                          np.minimum(second_period, 10**log_period) / np.maximum(second_period, 10**log_period)], axis=1)
-    features = np.hstack([statistics, harmonic, extra]).astype(np.float32)
+    put("harmonic", harmonic)
+    if "second_period" in groups:
+        second = residual_periodogram.many(periodogram_inputs(residuals, single_precision), **options)
+        period, second_period = 10 ** harmonic[:, 0], second[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            put("second_period", np.stack([np.log10(second_period), second[:, 1],
+                                           np.minimum(second_period, period) / np.maximum(second_period, period)], axis=1))
+    for group in set(FEATURE_GROUPS) - set(groups):
+        put(group, np.nan)  # computed only as inputs of the groups asked for
+    return _finite(features)
+
+
+def _finite(features: np.ndarray) -> np.ndarray:
     features[~np.isfinite(features)] = np.nan
     return features
