@@ -16,7 +16,8 @@ on one thread (CPU time per curve, the same curves for every stage):
   values per periodogram, nothing else (no spreading, no peaks, no powers).
 
 Ends with ``name=value`` lines: each stage's ms per curve, the budget, and the most curves/s the
-project and the bare floor allow on this machine's cores (the forest itself costs ~0.06 ms per curve
+project and the bare floor allow on this machine's cores, and a forest fitted on the statistics
+alone (``model.feature_groups=statistics``, served reading the file and computing the statistics only) (the forest itself costs ~0.06 ms per curve
 and the reading overlaps with the rest in ``vsexp predict``; neither changes the conclusion).
 Curves are real files from ``--folder`` (e.g. real CRTS) or simulated CRTS stars written as
 CRTS-format files in a temporary folder.
@@ -107,6 +108,7 @@ def main() -> None:
         stages = stage_times(files, args.max_frequency)
     project = sum(stages.values())
     floor = 2 * fft_floor_ms(frequencies)  # two periodograms
+    statistics_only = stages["read"] + stages["statistics"]
 
     print(f"{cores} cores; {len(files)} curves ({args.folder or 'simulated CRTS'}); periodograms of {frequencies:,} "
           f"frequencies to {args.max_frequency:g} cycles/day; {len(FEATURE_NAMES)} features")
@@ -115,6 +117,7 @@ def main() -> None:
         print(f"  project {name:22s} {ms:7.2f} ms")
     print(f"project, all stages:             {project:7.2f} ms -> at most {cores * 1e3 / project:6.0f} curves/s")
     print(f"floor, the two periodograms' FFTs alone: {floor:5.2f} ms -> at most {cores * 1e3 / floor:6.0f} curves/s")
+    print(f"statistics alone (no period):    {statistics_only:7.2f} ms -> at most {cores * 1e3 / statistics_only:6.0f} curves/s")
     for name, ms in stages.items():
         print(f"{name}_ms={ms:.3f}")
     print(f"project_ms_per_curve={project:.3f}")
@@ -122,6 +125,8 @@ def main() -> None:
     print(f"budget_ms_per_curve={budget:.3f}")
     print(f"project_max_curves_per_s={cores * 1e3 / project:.0f}")
     print(f"floor_max_curves_per_s={cores * 1e3 / floor:.0f}")
+    print(f"statistics_only_ms_per_curve={statistics_only:.3f}")
+    print(f"statistics_only_max_curves_per_s={cores * 1e3 / statistics_only:.0f}")
 
 
 if __name__ == "__main__":

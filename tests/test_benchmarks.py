@@ -61,3 +61,5 @@ def test_serving_budget_benchmark_sets_every_stage_against_the_fft_floor_and_the
     assert abs(sum(result[f"{stage}_ms"] for stage in stages) - result["project_ms_per_curve"]) < 0.01
     assert result["budget_ms_per_curve"] == os.cpu_count() * 1000 / 500  # ms of CPU per curve the goal allows
     assert result["fft_floor_ms_per_curve"] > 0 and result["floor_max_curves_per_s"] > result["project_max_curves_per_s"]
+    assert result["statistics_only_ms_per_curve"] == pytest.approx(result["read_ms"] + result["statistics_ms"], abs=0.002)
+    assert result["statistics_only_max_curves_per_s"] > result["project_max_curves_per_s"]
