@@ -309,8 +309,9 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
         return features
     options = dict(sorted=True, check=False, n_jobs=n_jobs, fill_value=np.nan)
 
-    def put(group, values):
-        features[:, feature_columns([group])] = values
+    def put(group, values):  # a group computed only as another's input stays NaN
+        if group in groups:
+            features[:, feature_columns([group])] = values
 
     if "statistics" in groups:
         put("statistics", statistics_extractor.many(triples, **options))
@@ -335,8 +336,6 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
         with np.errstate(divide="ignore", invalid="ignore"):
             put("second_period", np.stack([np.log10(second_period), second[:, 1],
                                            np.minimum(second_period, period) / np.maximum(second_period, period)], axis=1))
-    for group in set(FEATURE_GROUPS) - set(groups):
-        put(group, np.nan)  # computed only as inputs of the groups asked for
     return _finite(features)
 
 
