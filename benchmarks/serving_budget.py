@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/serving_budget.py [--curves 500] [--folder DIR] [--max-frequency 25] [--goal 1000]
 
-Issue 6's batch goal is ``--goal`` curves/s on this machine's cores, i.e. ``cores * 1000 / goal`` ms
+The batch goal is ``--goal`` curves/s on this machine's cores, i.e. ``cores * 1000 / goal`` ms
 of CPU per curve (2 ms on 2 cores). A model that needs the curve's period (the forest, the
 period-aware networks) computes the features inside its pyfunc. This script times each stage of that
 on one thread (CPU time per curve, the same curves for every stage):

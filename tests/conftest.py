@@ -1,4 +1,5 @@
-"""Shared test set-up: a temporary MLflow store and cache per session, tiny data, fixture paths."""
+"""Shared test set-up: a temporary MLflow store and cache for the whole test run, tiny data, fixture paths,
+helpers for the servers tests start."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_dataset():
-    """The ``tiny`` preset's synthetic OGLE-like dataset (built once per session)."""
+    """The ``tiny`` preset's synthetic OGLE-like dataset (built once per test run)."""
     from vsexp.dataset.build import build_dataset
     from vsexp.presets import load_preset
 
@@ -53,3 +54,67 @@ def request_frame(stars) -> pd.DataFrame:
     """A pyfunc request of raw light curves: one row per star, with its times, mags and errors as lists."""
     return pd.DataFrame({"times": [s.times.tolist() for s in stars], "mags": [s.mags.tolist() for s in stars],
                          "errors": [s.errors.tolist() for s in stars]})
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process, timeout: float = 120.0) -> None:
+    """Poll ``url`` until it answers; fail the test when ``process`` dies or ``timeout`` passes."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server for {url} exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"{url} did not answer within {timeout:.0f} s")
+
+
+def post_json(url: str, payload) -> tuple[int, dict]:
+    """(HTTP status, decoded JSON body) of a POST of ``payload``."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def stop_process_group(process, timeout: float = 30.0) -> None:
+    """SIGTERM a process started with ``start_new_session=True`` and its children; wait for it."""
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    process.wait(timeout=timeout)
+
+
+SERVICE_MARKERS = ("postgres", "browser")  # tests of real services: in CI (VSEXP_REQUIRE_SERVICES=1) a skip fails
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and os.environ.get("VSEXP_REQUIRE_SERVICES") == "1"
+            and any(item.get_closest_marker(marker) for marker in SERVICE_MARKERS)):
+        report.outcome = "failed"
+        report.longrepr = f"a service test may not skip here (VSEXP_REQUIRE_SERVICES=1): {report.longrepr}"

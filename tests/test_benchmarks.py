@@ -63,3 +63,8 @@ def test_serving_budget_benchmark_sets_every_stage_against_the_fft_floor_and_the
     assert result["fft_floor_ms_per_curve"] > 0 and result["floor_max_curves_per_s"] > result["project_max_curves_per_s"]
     assert result["statistics_only_ms_per_curve"] == pytest.approx(result["read_ms"] + result["statistics_ms"], abs=0.002)
     assert result["statistics_only_max_curves_per_s"] > result["project_max_curves_per_s"]
+
+
+def test_refusal_benchmark_ends_with_the_slowest_refusal(tmp_path):
+    result = _run_benchmark("refusal.py", "--repeats", "1", tmp_path=tmp_path)
+    assert 0 < result["slowest_refusal_s"] and 0 < result["tensorflow_import_s"]

@@ -8,15 +8,22 @@ result as one JSON line last.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
+import signal
 import sys
 
-from vsexp.config import TrainConfig, with_overrides
-from vsexp.errors import VsexpError
+from vsexp.config import (COMBINATION_METHODS, EVALUATION_SPLITS, PROMOTION_METRICS, SEARCH_BACKENDS, SPARSITY_MODES,
+                          SPLITS, TrainConfig, check_choices, check_pruner, parse_class_map, parse_source,
+                          with_overrides)
+from vsexp.console import quiet_warnings
+from vsexp.errors import ConfigError, VsexpError
 
 log = logging.getLogger("vsexp")
+
+SEARCHABLE_MODELS = ("lstm", "cnn", "multi", "hybrid")
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -58,11 +65,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser, default_model: str | 
         parser.add_argument("--model", default=default_model, help="lstm, cnn or baseline")
 
 
-def config_from_args(args, model: str = "lstm") -> TrainConfig:
-    """Preset, then the common flags, then ``--set`` values; unknown keys and bad values are refused."""
-    from vsexp.presets import load_preset
-
-    config = load_preset(args.preset, getattr(args, "model", None) or model)
+def overrides_from_args(args) -> dict[str, str]:
+    """The common flags, then ``--settings`` and ``--set`` values, as flat config keys."""
     overrides = {}
     if args.source:
         overrides["data.source"] = args.source
@@ -74,51 +78,68 @@ def config_from_args(args, model: str = "lstm") -> TrainConfig:
         overrides["fit.epochs"] = args.epochs
     overrides.update(dict(args.settings_string))
     overrides.update(dict(args.settings))
+    return overrides
+
+
+def config_from_args(args, model: str = "lstm") -> TrainConfig:
+    """Preset, then the common flags, then ``--set`` values; unknown keys and bad values are refused."""
+    from vsexp.presets import load_preset
+
+    config = load_preset(args.preset, getattr(args, "model", None) or model)
+    overrides = overrides_from_args(args)
     config = with_overrides(config, overrides) if overrides else config
     _check_source(config.data.source)
     return config
 
 
 def _check_source(source: str) -> None:
-    from vsexp.dataset.build import parse_source
-
     parse_source(source)  # raises DatasetError naming the source when it does not exist
 
 
 def cmd_preprocess(args) -> dict:
+    config = config_from_args(args)
     from vsexp.pipelines.preprocess import preprocess
 
-    config = config_from_args(args)
     _, summary = preprocess(config.data, config.sequence, config.dmdt, config.features, rebuild=args.rebuild)
     return summary
 
 
 def cmd_train(args) -> dict:
+    config = config_from_args(args)
     from vsexp.pipelines.train import train
 
-    return train(config_from_args(args), register=not args.no_register)
+    return train(config, register=not args.no_register, entry_point=f"train_{args.model}")
 
 
 def cmd_evaluate(args) -> dict:
+    if args.split:
+        check_choices("split", args.split, EVALUATION_SPLITS)
+    if args.data:
+        parse_source(args.data)
+    class_map = parse_class_map(args.class_map)
     from vsexp.pipelines.evaluate import evaluate
 
-    from vsexp.pipelines.evaluate import parse_class_map
-
-    return evaluate(args.model_uri, args.data or None, args.split, class_map=parse_class_map(args.class_map))
+    return evaluate(args.model_uri, args.data or None, args.split or None, class_map=class_map)
 
 
 def cmd_main(args) -> dict:
-    from vsexp.pipelines.main import configs_for, run_main
-    from vsexp.presets import load_preset
+    from vsexp.presets import configs_for_models
 
-    base = config_from_args(args)
-    models = {name: load_preset(args.preset, name) for name in ("baseline", "lstm", "cnn")}
-    summary = run_main(configs_for(base, models.__getitem__))
+    configs = configs_for_models(args.preset, overrides_from_args(args))
+    _check_source(next(iter(configs.values())).data.source)
+    from vsexp.pipelines.main import run_main
+
+    summary = run_main(configs)
     print(summary.pop("comparison"), file=sys.stderr)
     return summary
 
 
 def cmd_promote(args) -> dict:
+    check_choices("promotion metric", args.metric, PROMOTION_METRICS)
+    if args.force and not args.reason.strip():
+        raise ConfigError("a forced promotion needs a reason (--reason)")
+    if args.data:
+        parse_source(args.data)
     from vsexp.pipelines.promote import promote
 
     return promote(args.name, metric=args.metric, min_improvement=args.min_improvement, source=args.data or None,
@@ -126,6 +147,12 @@ def cmd_promote(args) -> dict:
 
 
 def cmd_predict(args) -> dict:
+    if args.min_points is not None and args.min_points < 2:
+        raise ConfigError(f"--min-points must be >= 2, got {args.min_points}")
+    if not os.path.isdir(args.input):
+        raise ConfigError(f"{args.input}: not a folder of light curves")
+    if not args.output.endswith((".csv", ".parquet")):
+        raise ConfigError(f"output '{args.output}' must end in .csv or .parquet")
     from vsexp.pipelines.outputs import predict
 
     return predict(args.model_uri, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
@@ -139,45 +166,64 @@ def cmd_report(args) -> dict:
 
 
 def cmd_tune(args) -> dict:
+    check_choices("search backend", args.backend, SEARCH_BACKENDS)
+    if args.model not in SEARCHABLE_MODELS:
+        raise ConfigError(f"tune searches the networks: model must be {', '.join(SEARCHABLE_MODELS)}, got '{args.model}'")
+    if args.n_trials is not None and args.n_trials < 0:
+        raise ConfigError(f"n_trials must be >= 0, got {args.n_trials}")
+    if args.pruner:
+        check_pruner(args.pruner)
+    config = config_from_args(args)
     from vsexp.pipelines.tune import tune
 
-    config = config_from_args(args)
     return tune(config, backend=args.backend, study_name=args.study or None, storage=args.storage or None,
                 n_trials=args.n_trials, timeout=args.timeout, total_trials=args.total_trials, pruner=args.pruner,
                 retrain_best=not args.no_retrain, seed=config.fit.seed)
 
 
 def cmd_crossval(args) -> dict:
+    check_choices("split", [s for s in args.splits.split(",") if s], SPLITS)
+    if args.folds < 2:
+        raise ConfigError(f"cross-validation needs at least 2 folds, got {args.folds}")
+    config = config_from_args(args)
     from vsexp.pipelines.crossval import crossval
 
-    return crossval(config_from_args(args), folds=args.folds,
+    return crossval(config, folds=args.folds,
                     splits=tuple(s for s in args.splits.split(",") if s))
 
 
 def cmd_sparsity(args) -> dict:
-    from vsexp.pipelines.sparsity import sparsity
-
     points = tuple(_positive(p) for p in args.points.split(",") if p)
     modes = tuple(m for m in args.modes.split(",") if m)
+    check_choices("sparsity mode", modes, SPARSITY_MODES)
+    from vsexp.pipelines.sparsity import sparsity
+
     return sparsity(_model_uris(args.model_uris), points=points, modes=modes, seed=args.seed, reference=args.reference or None)
 
 
 def cmd_transfer(args) -> dict:
-    from vsexp.pipelines.evaluate import parse_class_map
+    shots = tuple(_integer(n) for n in args.shots.split(",") if n)
+    if not shots or min(shots) < 0:
+        raise ConfigError(f"shots must be counts >= 0, got '{args.shots}'")
+    parse_source(args.data)
+    class_map = parse_class_map(args.class_map)
     from vsexp.pipelines.transfer import transfer
 
-    shots = tuple(_integer(n) for n in args.shots.split(",") if n)
-    return transfer(args.model_uri, args.data, class_map=parse_class_map(args.class_map), shots=shots,
+    return transfer(args.model_uri, args.data, class_map=class_map, shots=shots,
                     epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed or 0)
 
 
 def cmd_crossval_combine(args) -> dict:
+    check_choices("combination method", args.method, COMBINATION_METHODS)
+    if len(_model_uris(args.run_ids)) < 2:
+        raise ConfigError(f"combining needs at least two crossval runs, got {len(_model_uris(args.run_ids))}")
     from vsexp.pipelines.crossval import combine_crossval
 
     return combine_crossval(_model_uris(args.run_ids), args.method, seed=args.seed or 0)
 
 
 def cmd_ensemble(args) -> dict:
+    check_choices("combination method", args.method, COMBINATION_METHODS)
     from vsexp.pipelines.ensemble import train_ensemble
 
     return train_ensemble(_model_uris(args.model_uris), args.method, seed=args.seed or 0, register=not args.no_register)
@@ -209,9 +255,13 @@ def _non_negative_float(text: str) -> float | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common.add_argument("--experiment-name", default="",
+                        help="the MLflow experiment for this command's runs (default: vsexp-<survey> of the data)")
     parser = argparse.ArgumentParser(prog="vsexp", description="Variable-star light-curve classification experiments")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser = functools.partial(commands.add_parser, parents=[common])
 
     preprocess = commands.add_parser("preprocess", help="build a dataset and its representations, tracked in MLflow")
     _add_config_arguments(preprocess)
@@ -232,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", dest="model_uri", required=True,
                           help="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
     evaluate.add_argument("--data", default="", help="a source to build like the training data (default: the training data)")
-    evaluate.add_argument("--split", default="test", help="test (default), validation, train or all")
+    evaluate.add_argument("--split", default="", help="test, validation, train or all (default: test of the model's "
+                          "own data; all of another source given by --data)")
     evaluate.add_argument("--class-map", default="", help="cross-survey transfer: DATA=MODEL classes, e.g. "
                           "RRab=RRL,RRc=RRL,RRd=RRL,EW=ECLP,EA=ECLP")
     evaluate.set_defaults(handler=cmd_evaluate)
@@ -316,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", required=True, help="predictions file, .csv or .parquet")
     predict.add_argument("--format", default="auto", help="auto (default), ogle, crts or generic")
     predict.add_argument("--batch-size", type=_positive, default=2048)
-    predict.add_argument("--min-points", type=_positive, default=10)
+    predict.add_argument("--min-points", type=_integer, default=None,
+                         help="shorter curves get an error row (default: the model's own minimum, data.min_points)")
     predict.set_defaults(handler=cmd_predict)
 
     report = commands.add_parser("report", help="write the comparison report from the tracking store")
@@ -333,16 +385,29 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    if not sys.stderr.isatty():  # MLflow's artifact download bars are noise in logs
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    quiet_warnings()
+    if args.experiment_name:
+        os.environ["MLFLOW_EXPERIMENT_NAME"] = args.experiment_name
+    signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: the run ends KILLED and a rerun resumes it
     try:
         result = args.handler(args)
     except VsexpError as error:
         print(f"vsexp {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"vsexp {args.command}: interrupted ({interrupt or 'SIGINT'})", file=sys.stderr)
+        return 143 if str(interrupt) == "SIGTERM" else 130
     print(json.dumps(result, default=str))
     return 0
 

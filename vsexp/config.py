@@ -14,7 +14,9 @@ import json
 import typing
 from typing import Any
 
-from vsexp.errors import ConfigError
+from pathlib import Path
+
+from vsexp.errors import ConfigError, DatasetError
 
 # The paper's class sets; catalogue names are mapped onto them by CLASS_ALIASES.
 CLASS_SETS = {
@@ -24,9 +26,75 @@ CLASS_SETS = {
 CLASS_ALIASES = {"RS_CVn": "RSCVn", "RRC": "RRc", "RRD": "RRd", "RRAB": "RRab", "CEP": "CEPH", "ECL": "ECLP", "RRLYR": "RRL"}
 
 
+# The allowed values of the entry points' own parameters, here so that the CLI refuses a bad one
+# before any heavy import; the steps check them too.
+SPLITS = ("train", "validation", "test")
+SYNTHETIC_SIZES = ("tiny", "small", "medium", "paper")  # the simulator's size presets
+EVALUATION_SPLITS = (*SPLITS[::-1], "all")
+PROMOTION_METRICS = ("macro_f1", "weighted_f1", "accuracy", "balanced_accuracy")
+COMBINATION_METHODS = ("average", "stacking")
+SPARSITY_MODES = ("random", "seasons")
+SEARCH_BACKENDS = ("optuna", "keras-tuner")
+PRUNERS = ("median", "hyperband", "none", "threshold:NUMBER")
+
+
+def check_choices(name: str, values, allowed) -> None:
+    """Raise ``ConfigError`` naming ``name`` when any of ``values`` is not in ``allowed`` (or none is given)."""
+    values = [values] if isinstance(values, str) else list(values)
+    unknown = [v for v in values if v not in allowed]
+    if unknown or not values:
+        raise ConfigError(f"unknown {name} {', '.join(map(repr, unknown)) or '(none given)'} "
+                          f"(allowed: {', '.join(allowed)})")
+
+
+def check_pruner(spec: str) -> None:
+    """``median``, ``hyperband``, ``none`` or ``threshold:X`` with X a number."""
+    kind, _, value = spec.partition(":")
+    if spec in PRUNERS[:3] or (kind == "threshold" and _is_number(value)):
+        return
+    raise ConfigError(f"unknown pruner '{spec}' (allowed: {', '.join(PRUNERS)})")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_class_map(text: str) -> dict[str, str]:
+    """``"RRab=RRL,EW=ECLP"`` -> {"RRab": "RRL", "EW": "ECLP"} (data class -> model class)."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        source, sep, target = item.partition("=")
+        if not sep or not source or not target:
+            raise ConfigError(f"class map entries look like DATA_CLASS=MODEL_CLASS, got '{item}'")
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
 def comma_separated(text: str) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated setting (``"a, b,"`` -> ``("a", "b")``)."""
     return tuple(item.strip() for item in str(text).split(",") if item.strip())
+
+
+def parse_source(source: str) -> tuple[str, str | None]:
+    """Check a data source cheaply (before any heavy import) and split it:
+    ``crts:DIR`` -> (``crts``, DIR); ``synthetic-ogle`` -> (``synthetic-ogle``, None); a bare path -> (``auto``, path)."""
+    if source.startswith("synthetic-"):
+        survey = source.removeprefix("synthetic-")
+        if survey not in CLASS_SETS:
+            raise DatasetError(f"unknown synthetic source '{source}' (allowed: {', '.join('synthetic-' + s for s in CLASS_SETS)})")
+        return source, None
+    kind, sep, location = source.partition(":")
+    if sep and kind in ("ogle", "crts", "generic"):
+        path = location
+    else:
+        kind, path = "auto", source
+    if not Path(path).exists():
+        raise DatasetError(f"data source '{source}': path '{path}' does not exist")
+    return kind, path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +120,7 @@ class DataConfig:
     validation_fraction: float = 0.2
 
     def __post_init__(self):
+        check_choices("data.size", self.size, SYNTHETIC_SIZES)
         if self.min_points < 2:
             raise ConfigError(f"data.min_points must be >= 2, got {self.min_points}")
         if not (0 < self.train_fraction < 1 and 0 < self.validation_fraction < 1

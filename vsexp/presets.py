@@ -64,3 +64,28 @@ def load_preset(name: str, model: str) -> TrainConfig:
 
 def _flat_value(value):
     return ",".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+MAIN_MODELS = ("baseline", "lstm", "cnn")
+
+
+def configs_for_models(name: str, overrides: dict, models=MAIN_MODELS) -> dict[str, TrainConfig]:
+    """Each model's config of preset ``name`` with the user's ``overrides`` (what ``main`` trains).
+
+    Every section's settings reach every model; a ``model.*`` setting reaches each model that has that
+    field (``model.filters`` both networks, ``model.n_estimators`` the forest). A setting no model
+    takes is refused, never dropped.
+    """
+    if "model.name" in overrides:
+        raise ConfigError(f"model.name cannot be set here: this job trains {', '.join(models)}")
+    unused = {key for key in overrides if key.startswith("model.")}
+    configs = {}
+    for model in models:
+        config = load_preset(name, model)
+        fields = {f"model.{field}" for field in config.model.__dataclass_fields__}
+        unused -= fields
+        configs[model] = with_overrides(config, {k: v for k, v in overrides.items()
+                                                 if not k.startswith("model.") or k in fields})
+    if unused:
+        raise ConfigError(f"setting(s) {', '.join(sorted(unused))} fit none of the models {', '.join(models)}")
+    return configs

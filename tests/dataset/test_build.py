@@ -74,3 +74,10 @@ def test_real_crts_fixtures_build_with_every_rejection_reported(data_dir):
     # 10 real stars: too few per class to split, so the error must say which classes are short
     with pytest.raises(DatasetError, match="fewer than 5 stars"):
         build_dataset(DataConfig(source=f"crts:{data_dir / 'crts'}"))
+
+
+def test_a_single_class_left_after_selection_is_a_clear_error(tmp_path):
+    """The tiny preset's OGLE class set on the CRTS-like survey leaves only LPV: refused, not trained."""
+    config = DataConfig(source="synthetic-crts", size="tiny", class_set="ogle", min_points=40)
+    with pytest.raises(DatasetError, match=r"only class\(es\) \['LPV'\] of data.class_set 'ogle'"):
+        build_dataset(config, cache_dir=tmp_path)

@@ -60,3 +60,10 @@ def test_points_vary_and_some_fall_below_the_paper_cut():
     counts = [len(simulator.draw_times(simulator.OGLE_PROFILE, rng)) for _ in range(2000)]
     assert 320 < np.median(counts) < 400  # the paper's OGLE mode is 359
     assert 0 < np.mean(np.array(counts) < 100) < 0.02
+
+
+def test_the_configs_size_names_are_the_simulators():
+    from vsexp.config import SYNTHETIC_SIZES
+    from vsexp.lightcurves.simulator import SIZES
+
+    assert tuple(SIZES) == SYNTHETIC_SIZES

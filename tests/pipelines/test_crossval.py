@@ -57,7 +57,7 @@ def test_crossval_scores_every_star_out_of_fold_and_fits_copies_of_fitted_stars_
     probabilities = table.filter(like="p_").to_numpy()
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     run = mlflow.get_run(summary["run_id"])
-    assert run.data.params["splits"] == "train,validation" and run.data.params["folds"] == "3"
+    assert run.data.params["crossval.splits"] == "train,validation" and run.data.params["crossval.folds"] == "3"
     assert run.data.tags["vsexp.model_family"] == "random-forest"  # the same tags as train_baseline's runs
     assert run.data.metrics["crossval_macro_f1"] == pytest.approx(summary["crossval_macro_f1"], abs=1e-4)
     assert summary["crossval_macro_f1_ci_low"] <= summary["crossval_macro_f1"] <= summary["crossval_macro_f1_ci_high"]

@@ -36,7 +36,8 @@ def test_evaluate_on_external_real_files_counts_every_star(capsys, data_dir, tra
     summary = run_cli(capsys, "evaluate", "--model", trained_baseline["model_uri"], "--data",
                       f"ogle:{data_dir / 'ogle'}", "--split", "all")
     assert summary["stars"] == 3 and summary["unknown_class"] == 0
-    assert set(summary["per_class_recall"]) == {"CEPH"}
+    assert summary["scored_classes"] == ["CEPH"] and summary["per_class"]["CEPH"]["support"] == 3
+    assert summary["all_macro_f1"] == summary["per_class"]["CEPH"]["f1"]  # the class present is the headline
 
 
 def test_main_runs_three_models_then_reuses_them(capsys, monkeypatch):
@@ -59,9 +60,10 @@ def test_cross_survey_transfer_maps_classes(capsys, trained_baseline):
     # the OGLE-like model on the CRTS-like survey's shared classes
     summary = run_cli(capsys, "evaluate", "--model", trained_baseline["model_uri"], "--data", "synthetic-crts",
                       "--class-map", "RRab=RRL,RRc=RRL,RRd=RRL,EW=ECLP,EA=ECLP")
-    assert set(summary["per_class_recall"]) == {"RRL", "ECLP", "LPV"}
+    assert summary["split"] == "all"  # another source than the model's: scored whole
+    assert set(summary["per_class"]) == {"RRL", "ECLP", "LPV"} == set(summary["scored_classes"])
     assert summary["unknown_class"] > 0  # RS CVn stars have no OGLE class: counted, left out
-    assert 0 <= summary["test_macro_f1_present_classes"] <= 1
+    assert 0 <= summary["all_macro_f1"] <= 1
 
 
 def test_bad_class_map_refused(capsys):

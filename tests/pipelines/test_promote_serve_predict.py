@@ -3,13 +3,8 @@
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +12,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from tests.conftest import free_port, post_json, stop_process_group, wait_for_http
 from vsexp.config import with_overrides
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
@@ -75,45 +71,21 @@ def test_forced_promotion_needs_a_reason_and_is_recorded(promotions):
     assert client.get_model_version_by_alias(NAME, "previous").version == promotions["good"]["version"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _post(port: int, payload) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
 def _records(stars):
     return [{"times": s.times.tolist(), "mags": s.mags.tolist(), "errors": s.errors.tolist()} for s in stars]
 
 
 def test_served_model_answers_good_and_bad_requests_on_loopback(promotions, isolated_workspace):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     server = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{NAME}@champion", "--env-manager",
          "local", "--host", "127.0.0.1", "-p", str(port), "--workers", "1"],
         cwd=isolated_workspace, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
-        else:
-            pytest.fail("the model server did not start within 120 s")
+        wait_for_http(f"http://127.0.0.1:{port}/ping", server)
         stars = [simulate_star("ogle", label, 7000, seed=4) for label in ("LPV", "ECLP")]
-        status, body = _post(port, {"dataframe_records": _records(stars)})
+        status, body = post_json(f"http://127.0.0.1:{port}/invocations", {"dataframe_records": _records(stars)})
         assert status == 200
         predictions = body["predictions"]
         assert len(predictions) == 2 and {"label", "probability", "prob_LPV"} <= set(predictions[0])
@@ -121,15 +93,14 @@ def test_served_model_answers_good_and_bad_requests_on_loopback(promotions, isol
         mismatched = {"times": [1.0, 2.0, 3.0], "mags": [15.0, 15.1], "errors": [0.1, 0.1, 0.1]}
         nan_only = {"times": [float(i) for i in range(20)], "mags": [float("nan")] * 20, "errors": [0.1] * 20}
         for bad, words in ((short, "3 valid points"), (mismatched, "differ in length"), (nan_only, "0 valid points")):
-            status, body = _post(port, {"dataframe_records": [bad]})
+            status, body = post_json(f"http://127.0.0.1:{port}/invocations", {"dataframe_records": [bad]})
             assert 400 <= status < 500, body
             assert words in body.get("message", "")
             assert "Traceback" not in json.dumps(body)
-        status, body = _post(port, {"dataframe_records": []})
+        status, body = post_json(f"http://127.0.0.1:{port}/invocations", {"dataframe_records": []})
         assert 400 <= status < 500
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_process_group(server)
 
 
 def test_predict_folder_writes_good_rows_and_one_error_row_per_broken_file(promotions, data_dir, tmp_path):

@@ -1,4 +1,4 @@
-"""kill -9 in the middle of training: the same command resumes and finishes the same run."""
+"""kill -9 or SIGTERM in the middle of training: the same command resumes and finishes the same run."""
 
 import json
 import os
@@ -30,18 +30,26 @@ def _epochs_logged(experiment) -> tuple[str | None, int]:
     return run_id, len(MlflowClient().get_metric_history(run_id, "val_loss"))
 
 
+def _started_and_two_epochs_in(command, experiment, folder) -> tuple[subprocess.Popen, str]:
+    """A training process started in its own session (stderr in ``<experiment>.stderr``), once it has
+    logged two epochs; and its run id."""
+    with open(folder / f"{experiment}.stderr", "w") as stderr:  # a file: a pipe could fill and stall it
+        process = subprocess.Popen(command, cwd=folder, env=_env(experiment), stdout=subprocess.DEVNULL,
+                                   stderr=stderr, start_new_session=True)
+    deadline = time.time() + 300
+    run_id, done = None, 0
+    while time.time() < deadline and done < 2 and process.poll() is None:
+        time.sleep(0.2)
+        run_id, done = _epochs_logged(experiment)
+    assert process.poll() is None, "training ended before it could be interrupted"
+    return process, run_id
+
+
 def test_killed_training_resumes_and_finishes_the_same_run(isolated_workspace):
     experiment = "interrupted"
     mlflow.set_experiment(experiment)
     versions_before = len(MlflowClient().search_model_versions(f"name='{NAME}'"))
-    first = subprocess.Popen(COMMAND, cwd=isolated_workspace, env=_env(experiment), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    run_id, done = None, 0
-    while time.time() < deadline and done < 2 and first.poll() is None:
-        time.sleep(0.2)
-        run_id, done = _epochs_logged(experiment)
-    assert first.poll() is None, "training ended before it could be interrupted"
+    first, run_id = _started_and_two_epochs_in(COMMAND, experiment, isolated_workspace)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     assert MlflowClient().get_run(run_id).info.status == "RUNNING"  # half-logged until resumed
@@ -59,3 +67,22 @@ def test_killed_training_resumes_and_finishes_the_same_run(isolated_workspace):
     assert len(mlflow.search_runs(experiment_names=[experiment], output_format="list")) == 1
     versions = MlflowClient().search_model_versions(f"name='{NAME}'")
     assert len(versions) == versions_before + 1 and sum(v.run_id == run_id for v in versions) == 1
+
+
+def test_sigterm_ends_the_run_killed_and_the_same_command_resumes_it(isolated_workspace):
+    experiment = "terminated"
+    mlflow.set_experiment(experiment)
+    command = [*COMMAND[:-4], "--set", "data.seed=12", "--set", "fit.seed=12"]  # its own work folder
+    first, run_id = _started_and_two_epochs_in(command, experiment, isolated_workspace)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=120)
+    err = (isolated_workspace / f"{experiment}.stderr").read_text()
+    assert first.returncode == 143 and "interrupted (SIGTERM)" in err, err[-2000:]
+    assert MlflowClient().get_run(run_id).info.status == "KILLED"
+
+    second = subprocess.run(command, cwd=isolated_workspace, env=_env(experiment), capture_output=True, text=True,
+                            timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert json.loads(second.stdout.strip().splitlines()[-1])["run_id"] == run_id
+    run = MlflowClient().get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["vsexp.resumed"] == "true"

@@ -1,5 +1,9 @@
 """Every entry point refuses bad parameters before any work, saying what is allowed."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from vsexp.cli import main
@@ -17,10 +21,10 @@ CASES = [
     (["evaluate", "--model", "models:/nothing@champion", "--split", "holdout"], "allowed: test, validation, train, all"),
     (["evaluate", "--model", "models:/no-such-model@champion"], "cannot load model"),
     (["promote", "--name", "x", "--metric", "auc"], "allowed: macro_f1"),
-    (["promote", "--name", "no-such-model"], "no 'challenger' version"),
+    (["promote", "--name", "no-such-model"], "no registered model 'no-such-model'"),
     (["predict", "--model", "models:/x@champion", "--input", "/no/such/folder", "--output", "p.csv"], "not a folder"),
     (["predict", "--model", "models:/x@champion", "--input", ".", "--output", "p.xlsx"], "must end in .csv or .parquet"),
-    (["tune", "--model", "baseline"], "model must be lstm, cnn or multi"),
+    (["tune", "--model", "baseline"], "model must be lstm, cnn, multi, hybrid"),
     (["tune", "--backend", "grid"], "allowed: optuna, keras-tuner"),
     (["tune", "--storage", "postgres:/oops"], "malformed storage"),
     (["tune", "--pruner", "sometimes"], "allowed: median, hyperband, none, threshold:NUMBER"),
@@ -51,3 +55,22 @@ def test_argument_types_refused_by_the_parser(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+NEEDS_THE_STORE = ("cannot load model", "no registered model", "malformed storage")  # refused by looking it up
+HEAVY_MODULES = ("tensorflow", "keras", "mlflow", "sklearn", "pandas", "optuna")
+CHECK = ("import sys; from vsexp.cli import main; code = main(sys.argv[1:]); "
+         f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules)); sys.exit(code)")
+
+
+QUICK_CASES = [case for case in CASES if not any(words in case[1] for words in NEEDS_THE_STORE)]
+
+
+@pytest.mark.parametrize("argv, words", QUICK_CASES, ids=[" ".join(c[0][:3]) for c in QUICK_CASES])
+def test_bad_parameter_refused_before_any_heavy_import(argv, words, tmp_path):
+    """A refusal reads only vsexp's configs: nothing as slow to import as TensorFlow or MLflow
+    (``benchmarks/refusal.py`` times it)."""
+    result = subprocess.run([sys.executable, "-c", CHECK, *argv], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ, VSEXP_CACHE_DIR=str(tmp_path / "cache")))
+    assert result.returncode == 2 and words in result.stderr, result.stderr[-2000:]
+    assert result.stdout.strip() == "", f"imported before refusing: {result.stdout}"

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
-from tqdm.auto import tqdm
 
-from vsexp.config import CLASS_ALIASES, DataConfig
+from vsexp.console import tracked
+from vsexp.config import CLASS_ALIASES, SPLITS, DataConfig, parse_source  # noqa: F401  (re-exported)
 from vsexp.errors import DatasetError, LightCurveError
 from vsexp.lightcurves import simulator
 from vsexp.lightcurves.readers import iter_folder, list_light_curve_files
@@ -36,7 +36,6 @@ from vsexp.lightcurves.record import LightCurve, RejectionReport, clean
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-SPLITS = ("train", "validation", "test")
 MIN_STARS_PER_CLASS = 5  # fewer cannot be split 60/20/20 with every split represented
 
 
@@ -96,23 +95,6 @@ class Dataset:
                        errors=np.asarray(row.errors), label=row.label, survey=row.survey)
             for row in table.itertuples(index=False)
         ]
-
-
-def parse_source(source: str) -> tuple[str, str | None]:
-    """``crts:DIR`` -> (``crts``, DIR); ``synthetic-ogle`` -> (``synthetic-ogle``, None); a bare path -> (``auto``, path)."""
-    if source.startswith("synthetic-"):
-        survey = source.removeprefix("synthetic-")
-        if survey not in simulator.SURVEYS:
-            raise DatasetError(f"unknown synthetic source '{source}' (allowed: {', '.join('synthetic-' + s for s in simulator.SURVEYS)})")
-        return source, None
-    kind, sep, location = source.partition(":")
-    if sep and kind in ("ogle", "crts", "generic"):
-        path = location
-    else:
-        kind, path = "auto", source
-    if not Path(path).exists():
-        raise DatasetError(f"data source '{source}': path '{path}' does not exist")
-    return kind, path
 
 
 def _source_fingerprint(config: DataConfig) -> dict:
@@ -224,19 +206,20 @@ def build_dataset(config: DataConfig, *, cache_dir: Path | None = None, rebuild:
     report = RejectionReport()
     rows = []
     total = _expected_count(config)
-    for item in tqdm(iter_source(config), total=total, desc=f"reading {config.source}", unit="curve", disable=None):
-        if isinstance(item, LightCurveError):
-            report.reject(item)
-            continue
-        label = CLASS_ALIASES.get(item.label, item.label)
-        if selected is not None and label not in selected:
-            report.reject(LightCurveError(item.object_id, "class_not_selected",
-                                          f"label '{item.label}' is not among the selected classes {list(selected)}"))
-            continue
-        report.accept(item)
-        rows.append({"object_id": item.object_id, "label": label, "survey": item.survey, "n_points": len(item),
-                     "times": item.times, "mags": item.mags, "errors": item.errors,
-                     "metadata": json.dumps(item.metadata, sort_keys=True, default=str)})
+    with tracked(iter_source(config), total, f"reading {config.source}", logger=log) as items:
+        for item in items:
+            if isinstance(item, LightCurveError):
+                report.reject(item)
+                continue
+            label = CLASS_ALIASES.get(item.label, item.label)
+            if selected is not None and label not in selected:
+                report.reject(LightCurveError(item.object_id, "class_not_selected",
+                                              f"label '{item.label}' is not among the selected classes {list(selected)}"))
+                continue
+            report.accept(item)
+            rows.append({"object_id": item.object_id, "label": label, "survey": item.survey, "n_points": len(item),
+                         "times": item.times, "mags": item.mags, "errors": item.errors,
+                         "metadata": json.dumps(item.metadata, sort_keys=True, default=str)})
     if not rows:
         raise DatasetError(f"data source '{config.source}': no usable light curve ({report.summary()})")
     frame = pd.DataFrame(rows)
@@ -249,6 +232,9 @@ def build_dataset(config: DataConfig, *, cache_dir: Path | None = None, rebuild:
         )
     classes = [c for c in (selected or sorted(counts.index)) if c in counts.index]
     missing = [c for c in (selected or []) if c not in counts.index]
+    if len(classes) < 2:
+        raise DatasetError(f"data source '{config.source}': only class(es) {classes} of data.class_set "
+                           f"'{config.class_set}' found ({report.summary()}); a classifier needs two or more")
     frame["split"] = _split_by_star(frame, config)
     root.mkdir(parents=True, exist_ok=True)
     parquet = root / "lightcurves.parquet"

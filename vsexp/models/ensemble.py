@@ -19,9 +19,10 @@ from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
+from vsexp.config import COMBINATION_METHODS
 from vsexp.errors import ConfigError
 
-METHODS = ("average", "stacking")
+METHODS = COMBINATION_METHODS
 PROBABILITY_FLOOR = 1e-6  # forests give exact zeros; their logs must stay finite
 
 

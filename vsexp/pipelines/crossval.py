@@ -46,7 +46,7 @@ from vsexp.models.ensemble import METHODS, ProbabilityCombiner
 from vsexp.pipelines.train import concatenate_inputs, fit_model, model_run_tags
 from vsexp.representations.cache import build_representations
 from vsexp.tracking.evaluation import log_evaluation
-from vsexp.tracking.runs import log_config, log_dataset, model_names, start_run
+from vsexp.tracking.runs import experiment_for, experiment_of_run, log_config, log_dataset, model_names, start_run
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ OUT_OF_FOLD = "crossval/out_of_fold.json"
 
 def _check_folds(folds: int) -> None:
     if folds < 2:
-        raise ConfigError(f"crossval needs at least 2 folds, got {folds}")
+        raise ConfigError(f"cross-validation needs at least 2 folds, got {folds}")
 
 
 def assign_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -140,10 +140,11 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
     assignment = assign_folds(labels, folds, config.data.seed)
     tags = {**model_run_tags(config, dataset), "vsexp.crossval_splits": "+".join(splits)}
     model_label = config.model.kind if config.model.name == "baseline" else config.model.name
-    with start_run(f"crossval-{model_label}-{config.data.survey_name}", entry_point="crossval", tags=tags) as run:
+    with start_run(f"crossval_{model_label}", entry_point="crossval", experiment=experiment_for(config.data.survey_name),
+                   tags=tags) as run:
         log_config(config)
         log_dataset(dataset, contexts=splits)
-        mlflow.log_params({"folds": folds, "splits": ",".join(splits)})
+        mlflow.log_params({"crossval.folds": folds, "crossval.splits": ",".join(splits)})
         copies = _copies_of(dataset, representations, kind, config, splits, stars["object_id"])
         probabilities = np.zeros((len(stars), len(classes)))
         fold_scores = []
@@ -251,8 +252,9 @@ def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0)
     tags = {"vsexp.model_family": "ensemble", "vsexp.model": "ensemble", "vsexp.members": ",".join(names),
             **{k: v for k, v in mlflow.get_run(run_ids[0]).data.tags.items()
                if k in ("vsexp.survey", "vsexp.dataset", "vsexp.preset", "vsexp.crossval_splits")}}
-    with start_run(f"crossval-combined-{method}", entry_point="crossval_combine", tags=tags) as run:
-        mlflow.log_params({"method": method, "seed": seed, "runs": ",".join(run_ids)})
+    with start_run(f"crossval_combine {method}", entry_point="crossval_combine", experiment=experiment_of_run(run_ids[0]),
+                   tags=tags) as run:
+        mlflow.log_params({"combine.method": method, "combine.seed": seed, "combine.runs": ",".join(run_ids)})
         metrics = log_evaluation(evaluate_predictions(labels, full, classes), classes, "crossval")
         mlflow.log_table(table, "crossval/combinations.json")
         best = table.iloc[0]

@@ -26,7 +26,7 @@ from vsexp.serving.batch import load_classifier
 from vsexp.tracking.evaluation import log_evaluation, log_reliability
 from vsexp.tracking.pyfunc import log_ensemble
 from vsexp.tracking.registry import register_challenger, registered_name
-from vsexp.tracking.runs import log_dataset, log_table, model_names, start_run
+from vsexp.tracking.runs import experiment_for, log_dataset, log_table, model_names, start_run
 from vsexp.training.metrics import evaluate_predictions, reliability
 
 log = logging.getLogger(__name__)
@@ -90,9 +90,9 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
     tags = {"vsexp.survey": survey, "vsexp.model_family": "ensemble", "vsexp.model": "ensemble",
             "vsexp.representation": "members", "vsexp.dataset": dataset.manifest["name"],
             "vsexp.members": ",".join(names)}
-    with start_run(f"train-ensemble-{survey}", entry_point="train_ensemble", tags=tags) as run:
+    with start_run("train_ensemble", entry_point="train_ensemble", experiment=experiment_for(survey), tags=tags) as run:
         # temperature.<i> belongs to member i of vsexp.members (names hold brackets MLflow keys may not)
-        mlflow.log_params({"method": method, "seed": seed, "members": ",".join(member_uris)[:6000],
+        mlflow.log_params({"ensemble.method": method, "ensemble.seed": seed, "ensemble.members": ",".join(member_uris)[:6000],
                            **{f"temperature.{i}": round(t, 4) for i, t in enumerate(combiner.temperatures)}})
         log_dataset(dataset)
         test, y_test = member_probabilities["test"], labels["test"]
@@ -113,7 +113,8 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
         log_reliability({**{f"{n} (raw)": reliability(y_test, p) for n, p in zip(names, test)},
                          f"ensemble ({method})": reliability(y_test, combined_test[method])}, "test")
         work_dir = cache_root() / "runs" / f"ensemble-{run.info.run_id}"
-        info = log_ensemble(member_uris, combiner, class_names=class_names, work_dir=work_dir)
+        info = log_ensemble(member_uris, combiner, class_names=class_names, work_dir=work_dir,
+                            min_points=max(classifier.min_points for classifier in classifiers))
         summary = {"run_id": run.info.run_id, "model": "ensemble", "method": method, "members": names,
                    "survey": survey, "classes": class_names,
                    **{k: round(metrics[k], 4) for k in ("test_macro_f1", "test_macro_f1_ci_low", "test_macro_f1_ci_high",

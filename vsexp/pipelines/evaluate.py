@@ -8,18 +8,17 @@ import logging
 import mlflow
 import numpy as np
 
-from vsexp.config import CLASS_ALIASES, DataConfig, from_flat
+from vsexp.config import CLASS_ALIASES, EVALUATION_SPLITS, DataConfig, from_flat, parse_class_map  # noqa: F401
 from vsexp.dataset.build import build_dataset, iter_source
 from vsexp.errors import ConfigError, LightCurveError
 from vsexp.lightcurves.record import RejectionReport
-from vsexp.serving.batch import load_classifier
+from vsexp.serving.batch import load_classifier, predict_with_progress
 from vsexp.tracking.evaluation import log_evaluation
-from vsexp.tracking.runs import log_dataset, start_run
+from vsexp.tracking.runs import experiment_of_run, log_dataset, start_run
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
 
-EVALUATION_SPLITS = ("test", "validation", "train", "all")
 
 
 def training_data_config(run_id: str) -> DataConfig:
@@ -27,17 +26,6 @@ def training_data_config(run_id: str) -> DataConfig:
     params = mlflow.get_run(run_id).data.params
     flat = {k.removeprefix("data."): v for k, v in params.items() if k.startswith("data.")}
     return from_flat(flat, DataConfig)
-
-
-def parse_class_map(text: str) -> dict[str, str]:
-    """``"RRab=RRL,EW=ECLP"`` -> {"RRab": "RRL", "EW": "ECLP"} (data class -> model class)."""
-    mapping = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        source, sep, target = item.partition("=")
-        if not sep or not source or not target:
-            raise ConfigError(f"class map entries look like DATA_CLASS=MODEL_CLASS, got '{item}'")
-        mapping[source.strip()] = target.strip()
-    return mapping
 
 
 def target_data(data: DataConfig, source: str | None, class_map: dict[str, str], class_names) -> DataConfig:
@@ -81,25 +69,36 @@ def _read_all(data: DataConfig, class_names: list[str], class_map: dict[str, str
     return curves, names, report
 
 
-def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, data: DataConfig | None = None,
-             class_map: dict[str, str] | None = None, log_run: bool = True) -> dict:
-    """Score ``model_uri`` on ``split`` of its training dataset, or of ``source`` built the same way.
+def default_split(source: str | None, trained_on: DataConfig) -> str:
+    """``test`` of the model's own data; ``all`` of any other source (new stars are scored whole)."""
+    return "all" if source and source != trained_on.source else "test"
 
-    Stars whose class the model does not know are counted and left out (``unknown_class``).
-    ``split="all"`` reads every valid curve of the source without building a split (for external
-    data such as the real OGLE Cepheids). ``data`` replaces the model's own training data config
-    (promotion scores two models on one dataset this way). ``class_map`` renames the data's classes
-    to the model's for cross-survey transfer (e.g. CRTS ``RRab`` -> OGLE ``RRL``); with it, the
-    classes read are the mapped ones and the model's own (``target_data``).
+
+def evaluate(model_uri: str, source: str | None = None, split: str | None = None, *, data: DataConfig | None = None,
+             class_map: dict[str, str] | None = None, log_run: bool = True) -> dict:
+    """Score ``model_uri`` on a split of its training dataset, or on ``source``.
+
+    ``split`` defaults to ``test`` of the model's own data and to ``all`` of another ``source``:
+    ``all`` reads every valid curve without building a split (new stars, external data such as
+    the real OGLE Cepheids); a split of another source builds it the same way as the training
+    data. Stars whose class the model does not know are counted and left out (``unknown_class``).
+    When the data hold fewer classes than the model, the macro and weighted metrics run over the
+    classes present (``scored_classes``). ``data`` replaces the model's own training data config
+    (promotion scores two models on one dataset this way). ``class_map`` renames the data's
+    classes to the model's for cross-survey transfer (e.g. CRTS ``RRab`` -> OGLE ``RRL``); with it,
+    the classes read are the mapped ones and the model's own (``target_data``).
 
     Returns:
-        The flat metrics (``<split>_macro_f1``...), counts, and the run id when logged.
+        The flat metrics (``<split>_macro_f1``...), ``per_class`` precision, recall, F1 and support
+        of the classes present, counts, and the run id when logged.
     """
-    if split not in EVALUATION_SPLITS:
+    if split is not None and split not in EVALUATION_SPLITS:
         raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
     classifier, trained_run = load_classifier(model_uri)
     class_map = class_map or {}
-    data = target_data(data or training_data_config(trained_run), source, class_map, classifier.class_names)
+    trained_on = training_data_config(trained_run)
+    split = split or default_split(source, data or trained_on)
+    data = target_data(data or trained_on, source, class_map, classifier.class_names)
     if split == "all":
         curves, names, report = _read_all(data, classifier.class_names, class_map)
         unknown, name = report.counts_by_reason().get("unknown_class", 0), data.source
@@ -113,19 +112,21 @@ def evaluate(model_uri: str, source: str | None = None, split: str = "test", *, 
         raise ConfigError(f"no star of {name} ({split}) has a class the model knows ({', '.join(classifier.class_names)})")
     index = {c: i for i, c in enumerate(classifier.class_names)}
     labels = np.array([index[n] for n in names])
-    probabilities = classifier.predict_curves(curves)
-    result = evaluate_predictions(labels, probabilities, classifier.class_names)
-    present = sorted(set(names))
+    probabilities = predict_with_progress(classifier, curves, f"scoring {name}")
+    present = [c for c in classifier.class_names if c in set(names)]
+    scored = present if len(present) < len(classifier.class_names) else None
+    result = evaluate_predictions(labels, probabilities, classifier.class_names, scored_classes=scored)
     summary = {"model_uri": model_uri, "dataset": name, "split": split, "stars": len(curves),
-               "unknown_class": unknown,
+               "unknown_class": unknown, "scored_classes": present,
                **{f"{split}_{k}": round(v, 4) for k, v in result["scalars"].items() if np.isfinite(v)},
-               f"{split}_macro_f1_present_classes": round(float(np.mean([result["per_class"][c]["f1"] for c in present])), 4),
-               "per_class_recall": {c: round(result["per_class"][c]["recall"], 4) for c in present}}
+               "per_class": {c: {k: round(v, 4) if isinstance(v, float) else v for k, v in result["per_class"][c].items()}
+                             for c in present}}
     if log_run:
-        with start_run(f"evaluate-{split}", entry_point="evaluate",
-                       tags={"vsexp.model_uri": model_uri, "vsexp.trained_run": trained_run, "vsexp.dataset": name}) as run:
-            mlflow.log_params({"model_uri": model_uri, "data.source": data.source, "split": split,
-                               "class_map": ",".join(f"{k}={v}" for k, v in class_map.items())})
+        with start_run(f"evaluate {split}", entry_point="evaluate", experiment=experiment_of_run(trained_run),
+                       tags={"vsexp.model_uri": model_uri, "vsexp.trained_run": trained_run, "vsexp.dataset": name,
+                             "vsexp.scored_classes": ",".join(present)}) as run:
+            mlflow.log_params({"evaluation.model_uri": model_uri, "data.source": data.source, "evaluation.split": split,
+                               "evaluation.class_map": ",".join(f"{k}={v}" for k, v in class_map.items())})
             if split != "all":
                 log_dataset(dataset, contexts=(split,))
             log_evaluation(result, classifier.class_names, split)

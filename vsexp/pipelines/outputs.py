@@ -8,19 +8,25 @@ import mlflow
 
 from vsexp.reports.report import build_report
 from vsexp.serving.batch import check_arguments, load_classifier, predict_folder
-from vsexp.tracking.runs import start_run
+from vsexp.tracking.runs import experiment_of_run, start_run
 
 MAX_LOGGED_BYTES = 50 * 2**20
 
 
 def predict(model_uri: str, folder: str, output: str, *, fmt: str = "auto", batch_size: int = 2048,
-            min_points: int = 10) -> dict:
-    """Classify a folder of files; the output file is logged as an artifact when small enough."""
+            min_points: int | None = None) -> dict:
+    """Classify a folder of files; the output file is logged as an artifact when small enough.
+
+    ``min_points``: curves with fewer points get an error row; default the model's own minimum
+    (what it was trained and evaluated on)."""
     check_arguments(folder, output)
-    classifier, _ = load_classifier(model_uri)
-    with start_run("predict", entry_point="predict", tags={"vsexp.model_uri": model_uri}) as run:
-        mlflow.log_params({"model_uri": model_uri, "folder": folder, "output": output, "format": fmt,
-                           "min_points": min_points})
+    classifier, trained_run = load_classifier(model_uri)
+    if min_points is None:
+        min_points = classifier.min_points
+    with start_run("predict", entry_point="predict", experiment=experiment_of_run(trained_run),
+                   tags={"vsexp.model_uri": model_uri}) as run:
+        mlflow.log_params({"prediction.model_uri": model_uri, "prediction.folder": folder, "prediction.output": output,
+                           "prediction.format": fmt, "prediction.min_points": min_points})
         summary = predict_folder(model_uri, folder, output, fmt=fmt, batch_size=batch_size, min_points=min_points,
                                  classifier=classifier)
         mlflow.log_metrics({"files": summary["files"], "predicted": summary["predicted"], "errors": summary["errors"],

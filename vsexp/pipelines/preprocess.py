@@ -6,30 +6,37 @@ import logging
 
 import mlflow
 
-from vsexp.config import DataConfig, DmdtConfig, FeatureConfig, SequenceConfig
+from vsexp.config import DataConfig, DmdtConfig, FeatureConfig, SequenceConfig, to_flat
 from vsexp.dataset.build import Dataset, build_dataset, counts_table
-from vsexp.tracking.runs import log_config, log_dataset, log_table, start_run
+from vsexp.tracking.runs import experiment_for, log_dataset, log_table, start_run
 
 log = logging.getLogger(__name__)
 
 MAX_ARTIFACT_BYTES = 200 * 2**20  # larger Parquet files stay in the cache, referenced by path
 
 
+def preprocess_params(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: DmdtConfig | None = None,
+                      features: FeatureConfig | None = None) -> dict:
+    """The run's parameters: every setting that decides what is built (``data.*``, ``sequence.*``...)."""
+    sections = {"data": data, "sequence": sequence or SequenceConfig(), "dmdt": dmdt or DmdtConfig(),
+                "features": features or FeatureConfig()}
+    return {f"{name}.{k}": str(v) for name, config in sections.items() for k, v in to_flat(config).items()}
+
+
 def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: DmdtConfig | None = None,
-               features: FeatureConfig | None = None, *, rebuild: bool = False) -> tuple[Dataset, dict]:
-    """Build the dataset ``data`` describes and the representations, logging one MLflow run.
+               features: FeatureConfig | None = None, *, rebuild: bool = False, nested: bool = False
+               ) -> tuple[Dataset, dict]:
+    """Build the dataset ``data`` describes and the representations, logging one MLflow run
+    (``nested``: a step of the active run, as in ``main``).
 
     Returns:
         The dataset and the summary dict printed as the command's JSON line.
     """
     from vsexp.representations.cache import build_representations
 
-    with start_run(f"preprocess-{data.source.split(':')[0]}", entry_point="preprocess",
-                   tags={"vsexp.survey": data.survey}) as run:
-        log_config(data, "data.")
-        log_config(sequence or SequenceConfig(), "sequence.")
-        log_config(dmdt or DmdtConfig(), "dmdt.")
-        log_config(features or FeatureConfig(), "features.")
+    with start_run("preprocess", entry_point="preprocess", experiment=experiment_for(data.survey_name),
+                   nested=nested, tags={"vsexp.survey": data.survey_name}) as run:
+        mlflow.log_params(preprocess_params(data, sequence, dmdt, features))
         dataset = build_dataset(data, rebuild=rebuild)
         manifest = dataset.manifest
         mlflow.set_tags({"vsexp.dataset": manifest["name"], "vsexp.dataset_reused": str(manifest["reused"]).lower()})

@@ -15,14 +15,15 @@ import logging
 
 import mlflow
 
+from vsexp.config import PROMOTION_METRICS
 from vsexp.errors import ConfigError
 from vsexp.pipelines.evaluate import evaluate, training_data_config
-from vsexp.tracking.registry import CHALLENGER, CHAMPION, move_champion, tag_version, version_for_alias
-from vsexp.tracking.runs import start_run
+from vsexp.tracking.registry import CHALLENGER, CHAMPION, check_registered, move_champion, tag_version, version_for_alias
+from vsexp.tracking.runs import experiment_of_run, start_run
 
 log = logging.getLogger(__name__)
 
-METRICS = ("macro_f1", "weighted_f1", "accuracy", "balanced_accuracy")
+METRICS = PROMOTION_METRICS
 
 
 def promote(name: str, *, metric: str = "macro_f1", min_improvement: float = 0.0, source: str | None = None,
@@ -34,6 +35,7 @@ def promote(name: str, *, metric: str = "macro_f1", min_improvement: float = 0.0
         raise ConfigError(f"min_improvement must be >= 0, got {min_improvement}")
     if force and not reason.strip():
         raise ConfigError("a forced promotion needs a reason (--reason)")
+    check_registered(name)
     challenger = version_for_alias(name, CHALLENGER)
     if challenger is None:
         raise ConfigError(f"registered model '{name}' has no '{CHALLENGER}' version to promote")
@@ -61,10 +63,12 @@ def promote(name: str, *, metric: str = "macro_f1", min_improvement: float = 0.0
               "champion_version": champion.version if champion else None,
               "champion_score": round(scores["champion"], 4) if "champion" in scores else None,
               "reason": reason}
-    with start_run(f"promote-{name}", entry_point="promote",
+    with start_run(f"promote {name}", entry_point="promote", experiment=experiment_of_run(challenger.run_id),
                    tags={"vsexp.registered_model": name, "vsexp.decision": decision}) as run:
-        mlflow.log_params({k: record[k] for k in ("registered_model", "metric", "min_improvement", "data", "split",
-                                                  "challenger_version", "champion_version", "reason")})
+        # prefixed: `mlflow run` has already logged the entry point's own parameters (metric, data...)
+        mlflow.log_params({f"promotion.{k}": record[k] for k in ("registered_model", "metric", "min_improvement", "data",
+                                                                 "split", "challenger_version", "champion_version",
+                                                                 "reason")})
         mlflow.log_metrics({f"{role}_score": score for role, score in scores.items()})
         mlflow.log_dict(record, "promotion.json")
         record["run_id"] = run.info.run_id

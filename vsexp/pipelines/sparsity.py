@@ -24,15 +24,16 @@ import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from vsexp.config import SPARSITY_MODES  # noqa: E402
 from vsexp.dataset.build import build_dataset  # noqa: E402
 from vsexp.errors import ConfigError  # noqa: E402
 from vsexp.lightcurves.record import LightCurve  # noqa: E402
 from vsexp.pipelines.evaluate import training_data_config  # noqa: E402
 from vsexp.serving.batch import load_classifier  # noqa: E402
-from vsexp.tracking.runs import start_run  # noqa: E402
+from vsexp.tracking.runs import experiment_of_run, start_run  # noqa: E402
 from vsexp.training.metrics import evaluate_predictions  # noqa: E402
 
-MODES = ("random", "seasons")
+MODES = SPARSITY_MODES
 SEASON_GAP_DAYS = 60.0
 
 
@@ -88,9 +89,9 @@ def sparsity(model_uris: list[str], points=(20, 40, 60, 100, 200), modes=MODES, 
     if reference:
         summary["reference"] = reference
         summary["below_reference_at"] = _below_reference(table, reference)
-    with start_run("sparsity", entry_point="sparsity") as run:
-        mlflow.log_params({"models": ",".join(model_uris)[:500], "points": ",".join(map(str, points)),
-                           "modes": ",".join(modes), "seed": seed, "reference": reference or ""})
+    with start_run("sparsity", entry_point="sparsity", experiment=experiment_of_run(models[model_uris[0]][1])) as run:
+        mlflow.log_params({"sparsity.models": ",".join(model_uris)[:500], "sparsity.points": ",".join(map(str, points)),
+                           "sparsity.modes": ",".join(modes), "sparsity.seed": seed, "sparsity.reference": reference or ""})
         mlflow.log_table(table, "sparsity/table.json")
         for mode in modes:
             figure, axis = plt.subplots(figsize=(6, 4))

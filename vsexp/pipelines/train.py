@@ -28,7 +28,7 @@ from vsexp.tracking.callbacks import MlflowEpochLogger
 from vsexp.tracking.evaluation import log_evaluation, log_history
 from vsexp.tracking.pyfunc import log_classifier
 from vsexp.tracking.registry import register_challenger, registered_name
-from vsexp.tracking.runs import git_commit, log_config, log_dataset, start_run
+from vsexp.tracking.runs import experiment_for, git_commit, log_config, log_dataset, start_run
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,9 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
             mlflow.set_tags(tags)
             run = mlflow.active_run()
         else:
+            entry_point = entry_point or f"train_{name}"
             run = stack.enter_context(start_run(
-                f"train-{name}-{config.data.survey_name}", entry_point=entry_point or f"train_{name}", tags=tags,
+                entry_point, entry_point=entry_point, experiment=experiment_for(config.data.survey_name), tags=tags,
                 nested=nested, resume_run_id=_interrupted_run(work_dir)))
         (work_dir / "run.json").write_text(json.dumps({"run_id": run.info.run_id}))
         log_config(config)
@@ -194,6 +195,7 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
             if isinstance(config.model, ForestConfig):  # served computing only the feature groups it was fitted on
                 transform = dataclasses.replace(transform, feature_groups=config.model.feature_group_list)
             info = log_classifier(model, input_kind=kind, transform=transform, class_names=classes,
+                                  min_points=config.data.min_points,
                                   work_dir=work_dir / "export")
         if register:
             model_name = registered_name(config.data.survey_name, name)
@@ -201,6 +203,7 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
                 "test_macro_f1": f"{metrics.get('test_macro_f1', float('nan')):.4f}", "dataset": dataset.manifest["name"],
                 "dataset_hash": dataset.manifest["content_hash"], "run_id": run.info.run_id,
                 "fit_splits": "+".join(fit_splits)})
+            mlflow.set_tags({"vsexp.registered_model": model_name, "vsexp.model_version": version})
             summary.update(registered_model=model_name, version=version, model_uri=f"models:/{model_name}@challenger")
         summary["wall_seconds"] = round(time.perf_counter() - started, 1)
         mlflow.log_metric("wall_seconds", summary["wall_seconds"])

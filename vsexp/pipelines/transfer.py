@@ -25,7 +25,7 @@ from vsexp.dataset.build import build_dataset  # noqa: E402
 from vsexp.errors import ConfigError  # noqa: E402
 from vsexp.pipelines.evaluate import mapped_split, not_selected, target_data, training_data_config  # noqa: E402
 from vsexp.serving.batch import load_classifier  # noqa: E402
-from vsexp.tracking.runs import log_dataset, start_run  # noqa: E402
+from vsexp.tracking.runs import experiment_of_run, log_dataset, start_run  # noqa: E402
 from vsexp.training.metrics import balanced_class_weights, evaluate_predictions  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,12 @@ def transfer(model_uri: str, source: str, *, class_map: dict[str, str] | None = 
                      **{f"f1_{c}": result["per_class"][c]["f1"] for c in present}})
         log.info("transfer with %d labelled curves per class: macro-F1 %.4f", n, rows[-1]["macro_f1"])
     table = pd.DataFrame(rows)
-    with start_run("transfer", entry_point="transfer",
+    with start_run("transfer", entry_point="transfer", experiment=experiment_of_run(trained_run),
                    tags={"vsexp.model_uri": model_uri, "vsexp.trained_run": trained_run,
                          "vsexp.dataset": dataset.manifest["name"]}) as run:
-        mlflow.log_params({"model_uri": model_uri, "data.source": source, "shots": ",".join(map(str, shots)),
-                           "class_map": ",".join(f"{k}={v}" for k, v in class_map.items()), "epochs": epochs,
-                           "learning_rate": learning_rate, "seed": seed})
+        mlflow.log_params({"transfer.model_uri": model_uri, "data.source": source, "transfer.shots": ",".join(map(str, shots)),
+                           "transfer.class_map": ",".join(f"{k}={v}" for k, v in class_map.items()),
+                           "transfer.epochs": epochs, "transfer.learning_rate": learning_rate, "transfer.seed": seed})
         log_dataset(dataset, contexts=("train", "test"))
         mlflow.log_table(table, "transfer/table.json")
         mlflow.log_metrics({f"test_macro_f1_shots_{r['shots_per_class']}": r["macro_f1"] for r in rows})

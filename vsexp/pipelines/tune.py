@@ -17,18 +17,18 @@ import mlflow
 import optuna
 from mlflow import MlflowClient
 
-from vsexp.config import TrainConfig
+from vsexp.config import SEARCH_BACKENDS, TrainConfig
 from vsexp.dataset.build import cache_root
 from vsexp.errors import ConfigError
 from vsexp.pipelines.train import train
-from vsexp.tracking.runs import start_run
+from vsexp.tracking.runs import experiment_for, start_run
 from vsexp.tuning.optuna_search import (create_study, log_study_summary, make_pruner, make_storage, mark_worker,
                                         optimize)
 from vsexp.tuning.space import active_dimensions, config_from_params, load_space, suggest_optuna
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("optuna", "keras-tuner")
+BACKENDS = SEARCH_BACKENDS
 
 
 def _run_trial(base: TrainConfig, params: dict, label: str, study_name: str, backend: str, *, callbacks=(),
@@ -70,11 +70,11 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
     space = active_dimensions(load_space(model), base)
     study_name = study_name or f"{model}-{base.data.survey_name}-{base.preset}"
     optuna_storage = make_storage(storage, cache_root() / "optuna" / f"{study_name}.journal") if backend == "optuna" else None
-    with start_run(f"tune-{study_name}", entry_point="tune",
+    with start_run(f"tune {study_name}", entry_point="tune", experiment=experiment_for(base.data.survey_name),
                    tags={"vsexp.study": study_name, "vsexp.backend": backend, "vsexp.model": model,
                          "vsexp.survey": base.data.survey_name}) as run:
-        mlflow.log_params({"backend": backend, "study": study_name, "n_trials": n_trials, "timeout": timeout,
-                           "pruner": pruner, "storage": _redact(storage), "worker_pid": os.getpid()})
+        mlflow.log_params({"tune.backend": backend, "tune.study": study_name, "tune.n_trials": n_trials, "tune.timeout": timeout,
+                           "tune.pruner": pruner, "tune.storage": _redact(storage), "tune.worker_pid": os.getpid()})
         if backend == "optuna":
             summary, best_params, best_epochs = _optuna(base, space, study_name, optuna_storage, n_trials, timeout,
                                                         total_trials, pruner, seed)

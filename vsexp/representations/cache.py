@@ -16,8 +16,8 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from vsexp.console import progress
 from vsexp.config import FEATURE_GROUPS, DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, replace_atomically
 from vsexp.representations import dmdt, sequences
@@ -206,9 +206,9 @@ def _cached(path: Path, kind: str, dataset: Dataset, compute) -> np.ndarray:
     if path.exists():
         return np.load(path, mmap_mode="r")
     curves = curve_triples(dataset.table)
-    with tqdm(total=len(curves), desc=f"{kind} inputs", unit="curve", disable=None) as progress:
-        values = compute(curves, progress)
-        progress.update(len(curves) - progress.n)
+    with progress(len(curves), f"{kind} inputs", logger=log) as counter:
+        values = compute(curves, counter)
+        counter.update(len(curves) - counter.n)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def save(target):  # atomic: an interrupted or concurrent build never leaves a half-written cache
@@ -228,7 +228,19 @@ def dataset_features(dataset: Dataset, extractor: FeatureConfig = FeatureConfig(
     """Every star's feature vector (table order) by ``extractor``, computed once and cached; it
     depends on no fitted state."""
     return _cached(representations_folder(dataset) / f"features-{features_key(extractor)}.npy", "features", dataset,
-                   lambda curves, progress: features_of(curves, extractor=extractor))
+                   lambda curves, counter: _features_in_chunks(curves, extractor, counter))
+
+
+FEATURE_CHUNK = 500  # curves per progress update (light-curve parallelises within a chunk)
+
+
+def _features_in_chunks(curves, extractor: FeatureConfig, counter) -> np.ndarray:
+    parts = []
+    for start in range(0, len(curves), FEATURE_CHUNK):
+        chunk = curves[start:start + FEATURE_CHUNK]
+        parts.append(features_of(chunk, extractor=extractor))
+        counter.update(len(chunk))
+    return np.concatenate(parts) if parts else features_of(curves, extractor=extractor)
 
 
 def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
+from vsexp.console import progress
 from vsexp.errors import ConfigError, LightCurveError
 from vsexp.lightcurves.readers import list_light_curve_files, read_file
 
@@ -68,6 +69,20 @@ def _read(path: Path, fmt: str, min_points: int):
         return error
 
 
+PREDICTION_CHUNK = 500  # curves per progress update
+
+
+def predict_with_progress(classifier, curves, desc: str = "scoring") -> np.ndarray:
+    """[n, num_classes] probabilities of ``curves``, computed in chunks with progress shown."""
+    parts = []
+    with progress(len(curves), desc, logger=log) as counter:
+        for start in range(0, len(curves), PREDICTION_CHUNK):
+            chunk = curves[start:start + PREDICTION_CHUNK]
+            parts.append(classifier.predict_curves(chunk))
+            counter.update(len(chunk))
+    return np.concatenate(parts) if parts else classifier.predict_curves([])
+
+
 def check_arguments(folder, output) -> tuple[Path, Path]:
     """Refuse a missing input folder or an output of an unknown kind before any work."""
     folder, output = Path(folder), Path(output)
@@ -79,7 +94,7 @@ def check_arguments(folder, output) -> tuple[Path, Path]:
 
 
 def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_size: int = 2048,
-                   min_points: int = 10, classifier=None) -> dict:
+                   min_points: int | None = None, classifier=None) -> dict:
     """Classify every light-curve file below ``folder`` and write one row per file to ``output``.
 
     Returns:
@@ -87,6 +102,7 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
     """
     folder, output = check_arguments(folder, output)
     classifier = classifier or load_classifier(model_uri)[0]
+    min_points = classifier.min_points if min_points is None else min_points
     files = list_light_curve_files(folder)
     if not files:
         raise ConfigError(f"{folder}: no light-curve files")
@@ -113,8 +129,7 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
     started = time.perf_counter()
     # reading is Python (one core, the GIL); inference runs in TensorFlow's threads without the GIL:
     # batch k is classified in the background while batch k+1 is read
-    with ThreadPoolExecutor(1) as background, tqdm(total=len(files), desc="predicting", unit="curve",
-                                                  disable=None) as bar:
+    with ThreadPoolExecutor(1) as background, progress(len(files), "predicting", logger=log) as bar:
         pending = None
         try:
             for start in range(0, len(files), batch_size):

@@ -3,8 +3,8 @@
 Input: a DataFrame with one row per star and columns ``times``, ``mags``, ``errors`` (lists of
 floats of any length; an optional ``id``). Every row is validated like a file (non-finite values
 and non-positive errors removed, sorted, shared timestamps merged); a row left with fewer than
-``min_points`` points (a request parameter, default 10) makes the whole request fail with a
-message naming the row. Output: ``label``, ``probability`` (of the label), ``n_points`` and one
+``min_points`` points (a request parameter; default: the minimum the model was trained and
+evaluated with, ``data.min_points``) makes the whole request fail with a message naming the row. Output: ``label``, ``probability`` (of the label), ``n_points`` and one
 ``prob_<class>`` column per class.
 
 Inside the model: the fitted ``Transform`` (sequence statistics, dm-dt bins, features), the class
@@ -26,13 +26,14 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types.schema import Array, ColSpec, DataType, ParamSchema, ParamSpec, Schema
 
 from vsexp.config import FeatureConfig
+from vsexp.console import import_tensorflow_quietly
 from vsexp.errors import LightCurveError
 from vsexp.lightcurves.record import clean
 from vsexp.representations.cache import Transform, features_of
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SERVING_MIN_POINTS = 10
+DEFAULT_SERVING_MIN_POINTS = 10  # models logged before they recorded their own minimum
 MAX_ERRORS_SHOWN = 10
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
 
@@ -42,11 +43,11 @@ def input_schema() -> Schema:
                    ColSpec(Array(DataType.double), "errors")])
 
 
-def signature(class_names: list[str]) -> ModelSignature:
+def signature(class_names: list[str], min_points: int = DEFAULT_SERVING_MIN_POINTS) -> ModelSignature:
     outputs = Schema([ColSpec(DataType.string, "label"), ColSpec(DataType.double, "probability"),
                       ColSpec(DataType.long, "n_points")]
                      + [ColSpec(DataType.double, f"prob_{name}") for name in class_names])
-    params = ParamSchema([ParamSpec("min_points", DataType.long, DEFAULT_SERVING_MIN_POINTS)])
+    params = ParamSchema([ParamSpec("min_points", DataType.long, min_points)])
     return ModelSignature(inputs=input_schema(), outputs=outputs, params=params)
 
 
@@ -79,11 +80,13 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         meta = json.loads(Path(context.artifacts["metadata"]).read_text())
         self.class_names = meta["class_names"]
+        self.min_points = meta.get("min_points", DEFAULT_SERVING_MIN_POINTS)
         self.input_kind = meta["input_kind"]
         self.transform = Transform.from_dict(meta["transform"])
         model_path = context.artifacts["model"]
         self.batch_size = None
         if model_path.endswith(".keras"):
+            import_tensorflow_quietly()
             import keras
 
             self.model = keras.saving.load_model(model_path, compile=False)
@@ -131,7 +134,7 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         if frame.empty:
             raise MlflowException("no light curves in the request", error_code=INVALID_PARAMETER_VALUE)
-        min_points = int((params or {}).get("min_points", DEFAULT_SERVING_MIN_POINTS))
+        min_points = int((params or {}).get("min_points", self.min_points))
         curves, errors = validate_rows(frame, min_points)
         if errors:
             shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
@@ -162,6 +165,7 @@ class EnsembleClassifier(LightCurveClassifier):
 
         meta = json.loads(Path(context.artifacts["metadata"]).read_text())
         self.class_names, self.batch_size, self.input_kind = meta["class_names"], None, "ensemble"
+        self.min_points = meta.get("min_points", DEFAULT_SERVING_MIN_POINTS)
         self.members = [mlflow.pyfunc.load_model(context.artifacts[f"member_{i}"]).unwrap_python_model()
                         for i in range(meta["members"])]
         self.combiner = joblib.load(context.artifacts["combiner"])
@@ -193,8 +197,9 @@ def pip_requirements() -> list[str]:
 
 
 def log_classifier(model, *, input_kind: str, transform: Transform, class_names: list[str], work_dir: Path,
-                   name: str = "model") -> mlflow.models.model.ModelInfo:
-    """Log a Keras model or a fitted forest as a ``LightCurveClassifier`` pyfunc."""
+                   min_points: int = DEFAULT_SERVING_MIN_POINTS, name: str = "model") -> mlflow.models.model.ModelInfo:
+    """Log a Keras model or a fitted forest as a ``LightCurveClassifier`` pyfunc (``min_points``: the
+    fewest points of the curves it was trained and evaluated on, its default for shorter requests)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "predict_proba"):
         import joblib
@@ -206,21 +211,22 @@ def log_classifier(model, *, input_kind: str, transform: Transform, class_names:
         model.save(model_path)
     metadata_path = work_dir / "metadata.json"
     metadata_path.write_text(json.dumps({"class_names": class_names, "input_kind": input_kind,
-                                         "transform": transform.to_dict()}))
-    return _log_pyfunc(LightCurveClassifier(), {"model": str(model_path), "metadata": str(metadata_path)},
-                       class_names, name)
+                                         "transform": transform.to_dict(), "min_points": min_points}))
+    return _log_pyfunc("served_classifier.py", {"model": str(model_path), "metadata": str(metadata_path)},
+                       class_names, name, min_points)
 
 
-def _log_pyfunc(python_model, artifacts: dict[str, str], class_names: list[str], name: str):
-    """Log a raw-light-curve pyfunc with the project's signature, requirements and code."""
+def _log_pyfunc(code_file: str, artifacts: dict[str, str], class_names: list[str], name: str, min_points: int):
+    """Log a raw-light-curve pyfunc from its code file beside this module (MLflow's models from code:
+    nothing pickled) with the project's signature, requirements and package."""
     return mlflow.pyfunc.log_model(
-        name=name, python_model=python_model, artifacts=artifacts, signature=signature(class_names),
+        name=name, python_model=str(Path(__file__).with_name(code_file)), artifacts=artifacts, signature=signature(class_names, min_points),
         pip_requirements=pip_requirements(), code_paths=[str(Path(__file__).resolve().parents[1])],
     )
 
 
 def log_ensemble(member_uris: list[str], combiner, *, class_names: list[str], work_dir: Path,
-                 name: str = "model") -> mlflow.models.model.ModelInfo:
+                 min_points: int = DEFAULT_SERVING_MIN_POINTS, name: str = "model") -> mlflow.models.model.ModelInfo:
     """Log members (copied from ``member_uris``) and a fitted combiner as an ``EnsembleClassifier`` pyfunc."""
     import joblib
 
@@ -230,6 +236,6 @@ def log_ensemble(member_uris: list[str], combiner, *, class_names: list[str], wo
     joblib.dump(combiner, work_dir / "combiner.joblib")
     metadata_path = work_dir / "metadata.json"
     metadata_path.write_text(json.dumps({"class_names": class_names, "members": len(member_uris),
-                                         "member_uris": member_uris}))
+                                         "member_uris": member_uris, "min_points": min_points}))
     artifacts.update(combiner=str(work_dir / "combiner.joblib"), metadata=str(metadata_path))
-    return _log_pyfunc(EnsembleClassifier(), artifacts, class_names, name)
+    return _log_pyfunc("served_ensemble.py", artifacts, class_names, name, min_points)

@@ -7,6 +7,8 @@ import logging
 import mlflow
 from mlflow import MlflowClient
 
+from vsexp.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 CHALLENGER, CHAMPION, PREVIOUS = "challenger", "champion", "previous"
@@ -27,6 +29,16 @@ def register_challenger(model_uri: str, name: str, tags: dict[str, str]) -> str:
     set_alias(name, CHALLENGER, version.version)
     log.info("registered %s version %s as %s", name, version.version, CHALLENGER)
     return version.version
+
+
+def check_registered(name: str) -> None:
+    """Raise ``ConfigError`` naming the registered models when ``name`` is not one of them."""
+    client = MlflowClient()
+    if client.search_registered_models(filter_string=f"name = '{name}'"):
+        return
+    names = sorted(model.name for model in client.search_registered_models())
+    raise ConfigError(f"no registered model '{name}' in {mlflow.get_tracking_uri()} "
+                      f"(registered: {', '.join(names) or 'none yet: train a model first'})")
 
 
 def version_for_alias(name: str, alias: str):

@@ -1,80 +1,232 @@
-"""MLflow run plumbing shared by every entry point: starting runs, tags, datasets, reuse.
+"""MLflow run plumbing shared by every entry point: experiments, starting runs, tags, datasets, reuse.
 
-Inside ``mlflow run`` MLflow has already created a run and put its id in ``MLFLOW_RUN_ID``;
-``start_run`` resumes that run instead of choosing an experiment (choosing one there fails,
-see STACK.md). Outside it, runs go to the experiment named by ``MLFLOW_EXPERIMENT_NAME`` or
-``vsexp``. The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working
-directory) unless ``MLFLOW_TRACKING_URI`` says otherwise.
+**Experiments.** Runs go to one experiment per data set, ``vsexp-<survey>`` (``vsexp-synthetic-ogle``,
+``vsexp-crts``...), whichever way they are started: the ``vsexp`` CLI, ``mlflow run`` or the ``main``
+job. An experiment the user names wins: ``--experiment-name`` (the CLI's or ``mlflow run``'s) or
+``MLFLOW_EXPERIMENT_NAME``.
+
+**Inside ``mlflow run``** MLflow has already created a run and put its id in ``MLFLOW_RUN_ID``.
+When the user named an experiment, that run is used as it is. Otherwise MLflow put it in the
+``Default`` experiment, where nobody would look for it: the work is logged in the data set's
+experiment instead, with the launcher run's parameters and source tags, and the launcher run is
+ended with the same status, tagged ``vsexp.continued_in`` and deleted once ``mlflow run`` has exited
+(``mlflow run`` marks its run terminated last and fails if it is already deleted; the deleted run
+can be restored, it holds nothing else).
+
+**Interruptions.** SIGINT and SIGTERM end the run as ``KILLED`` (see ``vsexp.cli``);
+``resume_run_id`` lets a rerun of the same work continue that run.
+
+The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working directory) unless
+``MLFLOW_TRACKING_URI`` says otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.entities import Param, RunTag
 
 from vsexp.config import comma_separated, to_flat
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXPERIMENT = "vsexp"
+DEFAULT_EXPERIMENT_ID = "0"  # MLflow's "Default" experiment, where `mlflow run` puts runs when not told otherwise
+REPORTS_EXPERIMENT = "vsexp-reports"
+EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT = "mlflow.experimentKind", "custom_model_development"  # read by the MLflow UI
 MAX_PARAM_LENGTH = 6000
+CODE_PATHS = ("vsexp", "experiments", "MLproject", "requirements.txt")  # what a run's results depend on
+LAUNCHER_TAGS = ("mlflow.source.name", "mlflow.source.type", "mlflow.source.git.commit", "mlflow.source.git.repoURL",
+                 "mlflow.project.entryPoint", "mlflow.project.backend", "mlflow.project.env", "mlflow.user")
+
+
+def experiment_for(survey_name: str) -> str:
+    """The experiment a data set's runs go to by default: ``vsexp-<survey>`` (``vsexp-crts``)."""
+    return f"vsexp-{survey_name}"
+
+
+def chosen_experiment(default: str) -> str:
+    """The experiment the user named (``MLFLOW_EXPERIMENT_NAME``), else ``default``."""
+    return os.environ.get("MLFLOW_EXPERIMENT_NAME") or default
+
+
+def experiment_of_run(run_id: str) -> str:
+    """The name of the experiment holding ``run_id`` (evaluations and promotions go beside the training)."""
+    return mlflow.get_experiment(mlflow.get_run(run_id).info.experiment_id).name
 
 
 @functools.cache
 def git_commit() -> str | None:
-    """The checkout's commit (with ``-dirty`` when files changed), or None outside git."""
+    """The code version: the checkout's commit, plus ``-dirty-<hash of the diff>`` when tracked files
+    that decide results (``CODE_PATHS``) changed: the same edits give the same version, so finished
+    steps are reused only for the same code. None outside git."""
     root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        diff = subprocess.run(["git", "diff", "HEAD", "--", *CODE_PATHS], cwd=root, capture_output=True,
+                              check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    return commit + ("-dirty" if dirty else "")
+    return commit + (f"-dirty-{hashlib.sha256(diff).hexdigest()[:12]}" if diff.strip() else "")
+
+
+def _experiment_id(name: str) -> str:
+    """The id of experiment ``name``, created when missing (safe against another process creating it),
+    marked as model development so that the MLflow UI opens it on its runs table (MLflow 3 guesses
+    otherwise, and may open the GenAI traces overview)."""
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            mlflow.create_experiment(name, tags={EXPERIMENT_KIND_TAG: MODEL_DEVELOPMENT})
+        except mlflow.exceptions.MlflowException:  # created by a concurrent process in between
+            pass
+        experiment = mlflow.get_experiment_by_name(name)
+        if experiment is None:
+            raise mlflow.exceptions.MlflowException(f"experiment '{name}' could not be created")
+    if EXPERIMENT_KIND_TAG not in experiment.tags:
+        retry_concurrent_insert(mlflow.MlflowClient().set_experiment_tag, experiment.experiment_id,
+                                EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT)
+    return experiment.experiment_id
 
 
 @contextlib.contextmanager
-def start_run(run_name: str, *, entry_point: str, tags: dict | None = None, nested: bool = False,
-              resume_run_id: str | None = None):
-    """Start (or, inside ``mlflow run``, resume) a run tagged with the entry point and git commit.
+def _ended_as_killed_when_interrupted(run):
+    """Yield ``run``; an interruption (KeyboardInterrupt: SIGINT, or SIGTERM via the CLI) ends it ``KILLED``."""
+    try:
+        yield run
+    except KeyboardInterrupt:
+        log.warning("interrupted: run %s ends KILLED; running the same command again resumes it", run.info.run_id)
+        mlflow.end_run("KILLED")
+        raise
 
-    ``resume_run_id`` continues an interrupted run of the same work instead of starting a new one
-    (outside ``mlflow run``; inside it MLflow has made a new run, and the interrupted one is marked
-    KILLED with a tag naming its successor).
+
+@contextlib.contextmanager
+def _launcher_retired(launcher, run_id_holder: list):
+    """Copy the `mlflow run` launcher run's parameters and source tags to the run that does the work,
+    and when it ends, end the launcher with the same status, point it at that run and delete it."""
+    client = mlflow.MlflowClient()
+    status = "FAILED"
+    try:
+        yield
+        status = "FINISHED"
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise
+    finally:
+        run_id = run_id_holder[0] if run_id_holder else None
+        if run_id:
+            client.set_tag(launcher.info.run_id, "vsexp.continued_in", run_id)
+        client.set_terminated(launcher.info.run_id, status)
+        _delete_after_launcher_exits(launcher.info.run_id)
+        if run_id:
+            log.info("`mlflow run` made run %s in the Default experiment; the work is in run %s of experiment '%s'",
+                     launcher.info.run_id, run_id, experiment_of_run(run_id))
+
+
+def _mlflow_run_process() -> int | None:
+    """The pid of the ``mlflow run`` process this one was started by, if any."""
+    import psutil
+
+    for parent in psutil.Process().parents():
+        try:
+            command = parent.cmdline()
+        except psutil.Error:
+            continue
+        if any(part.endswith("mlflow") or part == "mlflow" for part in command) and "run" in command:
+            return parent.pid
+    return None
+
+
+def _delete_after_launcher_exits(run_id: str) -> None:
+    """Delete ``run_id`` now, or from a detached process once the ``mlflow run`` that made it exits."""
+    pid = _mlflow_run_process()
+    if pid is None:
+        mlflow.MlflowClient().delete_run(run_id)
+        return
+    code = "import sys; from vsexp.tracking.runs import delete_run_after; delete_run_after(sys.argv[1], int(sys.argv[2]))"
+    subprocess.Popen([sys.executable, "-c", code, run_id, str(pid)], start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     env=dict(os.environ, MLFLOW_TRACKING_URI=mlflow.get_tracking_uri()))
+
+
+def delete_run_after(run_id: str, pid: int, timeout: float = 600.0) -> None:
+    """Wait (at most ``timeout`` s) for process ``pid`` to end, then delete run ``run_id``."""
+    import psutil
+
+    try:
+        psutil.Process(pid).wait(timeout=timeout)
+    except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+        pass
+    mlflow.MlflowClient().delete_run(run_id)
+
+
+def _copy_launcher(launcher, run_id: str) -> None:
+    params = [Param(k, v) for k, v in launcher.data.params.items()]
+    tags = [RunTag(k, v) for k, v in launcher.data.tags.items() if k in LAUNCHER_TAGS]
+    tags.append(RunTag("vsexp.mlflow_run_launcher", launcher.info.run_id))
+    existing = mlflow.get_run(run_id).data.params
+    params = [p for p in params if p.key not in existing]
+    mlflow.MlflowClient().log_batch(run_id, params=params, tags=tags)
+
+
+@contextlib.contextmanager
+def start_run(run_name: str, *, entry_point: str, experiment: str | None = None, tags: dict | None = None,
+              nested: bool = False, resume_run_id: str | None = None):
+    """Start a run tagged with the entry point and code version (see the module docstring).
+
+    Args:
+        run_name: what the MLflow UI lists (``train_lstm``, ``evaluate``...).
+        entry_point: the ``vsexp.entry_point`` tag (finished steps are found by it for reuse).
+        experiment: the default experiment of a top-level run (``experiment_for(survey)``); the
+            user's choice wins (``chosen_experiment``). Nested runs go to their parent's.
+        nested: a child of the active run (``main``'s steps, search trials, folds).
+        resume_run_id: an interrupted run of the same work to continue instead of starting anew.
     """
     all_tags = {"vsexp.entry_point": entry_point, **(tags or {})}
     commit = git_commit()
     if commit:
         all_tags["vsexp.git_commit"] = commit
-    if resume_run_id and not nested and mlflow.active_run() is None:
-        if not os.environ.get("MLFLOW_RUN_ID"):
-            log.info("resuming interrupted run %s", resume_run_id)
-            with mlflow.start_run(run_id=resume_run_id, log_system_metrics=True) as run:
-                mlflow.set_tag("vsexp.resumed", "true")
-                yield run
-            return
-        client = mlflow.MlflowClient()
-        client.set_tag(resume_run_id, "vsexp.superseded_by", os.environ["MLFLOW_RUN_ID"])
-        client.set_terminated(resume_run_id, "KILLED")
-    if nested and mlflow.active_run() is not None:
-        with mlflow.start_run(run_name=run_name, nested=True, tags=all_tags) as run:
+    parent = mlflow.active_run()
+    if nested and parent is not None:
+        with mlflow.start_run(run_name=run_name, nested=True, experiment_id=parent.info.experiment_id,
+                              tags=all_tags) as run, _ended_as_killed_when_interrupted(run):
             yield run
         return
-    if os.environ.get("MLFLOW_RUN_ID") and mlflow.active_run() is None:
-        with mlflow.start_run(run_id=os.environ["MLFLOW_RUN_ID"], tags=all_tags, log_system_metrics=True) as run:
+    if parent is not None:
+        raise RuntimeError(f"cannot start top-level run '{run_name}' inside active run {parent.info.run_id}")
+    launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
+    launcher = mlflow.get_run(launcher_id) if launcher_id else None
+    client = mlflow.MlflowClient()
+    if launcher is not None and launcher.info.experiment_id != DEFAULT_EXPERIMENT_ID:
+        # `mlflow run --experiment-name X`: the user chose; log into MLflow's run
+        mlflow.set_experiment(experiment_id=launcher.info.experiment_id)
+        if resume_run_id:
+            client.set_tag(resume_run_id, "vsexp.superseded_by", launcher_id)
+            client.set_terminated(resume_run_id, "KILLED")
+        with mlflow.start_run(run_id=launcher_id, run_name=run_name, tags=all_tags, log_system_metrics=True) as run, \
+                _ended_as_killed_when_interrupted(run):
             yield run
         return
-    if mlflow.active_run() is None:
-        mlflow.set_experiment(os.environ.get("MLFLOW_EXPERIMENT_NAME", DEFAULT_EXPERIMENT))
-    with mlflow.start_run(run_name=run_name, nested=mlflow.active_run() is not None, tags=all_tags,
-                          log_system_metrics=True) as run:
+    name = chosen_experiment(experiment or REPORTS_EXPERIMENT)
+    mlflow.set_experiment(experiment_id=_experiment_id(name))
+    if resume_run_id:
+        log.info("resuming interrupted run %s", resume_run_id)
+        all_tags["vsexp.resumed"] = "true"
+    holder: list[str] = []
+    with (_launcher_retired(launcher, holder) if launcher is not None else contextlib.nullcontext()), \
+            mlflow.start_run(run_id=resume_run_id, run_name=None if resume_run_id else run_name, tags=all_tags,
+                             log_system_metrics=True) as run, _ended_as_killed_when_interrupted(run):
+        holder.append(run.info.run_id)
+        if launcher is not None:
+            _copy_launcher(launcher, run.info.run_id)
         yield run
 
 
@@ -102,6 +254,15 @@ def log_config(config, prefix: str = "") -> None:
     mlflow.log_params({f"{prefix}{k}": str(v)[:MAX_PARAM_LENGTH] for k, v in to_flat(config).items()})
 
 
+def local_file_source(path) -> mlflow.data.dataset_source.DatasetSource:
+    """A dataset source for a local file, named outright: given as a string, MLflow finds it matches
+    two registered source types and warns that it is ambiguous."""
+    from mlflow.data.dataset_source_registry import get_registered_sources
+
+    kind = next(s for s in get_registered_sources() if s._get_source_type() == "local")
+    return kind.from_dict({"uri": str(path)})
+
+
 def log_dataset(dataset, contexts=("train", "validation", "test"), suffix: str = "") -> None:
     """Log a stored dataset as MLflow dataset inputs, one per split context.
 
@@ -109,8 +270,9 @@ def log_dataset(dataset, contexts=("train", "validation", "test"), suffix: str =
     Parquet file and the digest the manifest's content hash, so runs on the same data share it.
     ``suffix`` marks derived data (``train-thinned``: augmentation copies of the training stars).
     """
-    index = dataset.table[["object_id", "label", "split", "n_points"]]
-    source = str(dataset.path / "lightcurves.parquet")
+    # n_points as float: MLflow warns that an inferred integer column cannot hold missing values
+    index = dataset.table[["object_id", "label", "split", "n_points"]].astype({"n_points": "float64"})
+    source = local_file_source(dataset.path / "lightcurves.parquet")
     for context in contexts:
         frame = index[index["split"] == context].reset_index(drop=True)
         ds = mlflow.data.from_pandas(frame, source=source, targets="label",
@@ -119,17 +281,14 @@ def log_dataset(dataset, contexts=("train", "validation", "test"), suffix: str =
         retry_concurrent_insert(mlflow.log_input, ds, context=f"{context}-{suffix}" if suffix else context)
 
 
-def find_finished_run(entry_point: str, params: dict, experiment_names=None) -> mlflow.entities.Run | None:
-    """A FINISHED run of ``entry_point`` with the same params and git commit, for reuse.
-
-    Runs from a checkout with uncommitted changes are never reused (their code is unknown).
-    """
+def find_finished_run(entry_point: str, params: dict, experiment: str) -> mlflow.entities.Run | None:
+    """A FINISHED run of ``entry_point`` in ``experiment`` with the same params and code version, for
+    reuse (whether it was started by ``mlflow run``, the CLI or ``main``); None outside git."""
     commit = git_commit()
-    if not commit or commit.endswith("-dirty"):
+    if not commit:
         return None
-    names = experiment_names or [os.environ.get("MLFLOW_EXPERIMENT_NAME", DEFAULT_EXPERIMENT)]
     runs = mlflow.search_runs(
-        experiment_names=names,
+        experiment_names=[experiment],
         filter_string=f"tags.`vsexp.entry_point` = '{entry_point}' and tags.`vsexp.git_commit` = '{commit}' "
                       f"and attributes.status = 'FINISHED'",
         output_format="list",

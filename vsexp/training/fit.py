@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import sys
 from pathlib import Path
 
 import keras
@@ -104,8 +105,10 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
     # backup in place; a kill -9 mid-write left it unreadable in CI ("bad object header version number")
     all_callbacks.append(BackupAndRestore(str(work_dir / "backup")))
     class_weight = balanced_class_weights(train[1], num_classes) if fit.class_weights == "balanced" else None
+    # the tf.data pipeline shuffles itself (shuffle=False stops Keras warning that it would not);
+    # a progress bar per epoch on a terminal, one line per epoch in logs
     history = model.fit(train_data, validation_data=validation_data, epochs=fit.epochs, class_weight=class_weight,
-                        callbacks=all_callbacks, verbose=2)
+                        callbacks=all_callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
     if validation is not None and best_path.exists():
         model.load_weights(str(best_path))
     epochs_run = len(history.history.get("loss", []))

@@ -11,20 +11,20 @@ INTERVAL_LEVEL = 0.95
 BOOTSTRAP_CHUNK = 2_000_000  # resampled stars held in memory at once
 
 
-def macro_f1_from_confusion(confusion: np.ndarray) -> np.ndarray:
+def macro_f1_from_confusion(confusion: np.ndarray, scored: np.ndarray | None = None) -> np.ndarray:
     """Macro-F1 of confusion matrices [..., k, k] (rows true, columns predicted): the mean over all k
-    classes of 2 TP / (predicted + actual), 0 for a class neither present nor predicted (as
-    scikit-learn's ``zero_division=0``)."""
+    classes (or the ``scored`` class indices) of 2 TP / (predicted + actual), 0 for a class neither
+    present nor predicted (as scikit-learn's ``zero_division=0``)."""
     true_positive = np.diagonal(confusion, axis1=-2, axis2=-1).astype(float)
     denominator = confusion.sum(axis=-1) + confusion.sum(axis=-2)
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(denominator > 0, 2 * true_positive / denominator, 0.0)
-    return f1.mean(axis=-1)
+    return (f1 if scored is None else f1[..., scored]).mean(axis=-1)
 
 
 def bootstrap_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, *,
                        resamples: int = BOOTSTRAP_RESAMPLES, level: float = INTERVAL_LEVEL,
-                       seed: int = 0) -> tuple[float, float]:
+                       seed: int = 0, scored: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile bootstrap interval of macro-F1: the stars resampled with replacement ``resamples``
     times. How far the score would move on another draw of as many stars, i.e. how large a
     difference between two models scored on these stars can be before it means anything."""
@@ -39,19 +39,21 @@ def bootstrap_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,
         count = min(per_chunk, resamples - start)
         picked = cells[rng.integers(0, n, size=(count, n))] + (num_classes**2) * np.arange(count)[:, None]
         confusion = np.bincount(picked.ravel(), minlength=count * num_classes**2).reshape(count, num_classes, num_classes)
-        scores.append(macro_f1_from_confusion(confusion))
+        scores.append(macro_f1_from_confusion(confusion, scored))
     low, high = np.quantile(np.concatenate(scores), [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
 
 
 def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str], *,
-                         interval: bool = True) -> dict:
+                         interval: bool = True, scored_classes: list[str] | None = None) -> dict:
     """Every metric a run logs, from true class indices and predicted probabilities.
 
     Args:
         y_true: [n] class indices into ``class_names``.
         probabilities: [n, num_classes].
         interval: also bootstrap macro-F1's interval (callers that keep only point scores skip it).
+        scored_classes: the classes the macro and weighted averages run over (default: all); data
+            holding only some of a model's classes (real OGLE Cepheids) are scored on those.
 
     Returns:
         ``scalars`` (flat name -> float; with ``interval``, ``macro_f1_ci_low``/``macro_f1_ci_high``
@@ -60,6 +62,7 @@ def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_na
         to 1), ``report`` (scikit-learn's text classification report).
     """
     labels = np.arange(len(class_names))
+    scored = labels if scored_classes is None else np.array([list(class_names).index(c) for c in scored_classes])
     y_pred = probabilities.argmax(axis=1)
     scalars = {
         "accuracy": skm.accuracy_score(y_true, y_pred),
@@ -67,10 +70,11 @@ def evaluate_predictions(y_true: np.ndarray, probabilities: np.ndarray, class_na
     }
     for average in ("macro", "weighted"):
         precision, recall, f1, _ = skm.precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average=average, zero_division=0)
+            y_true, y_pred, labels=scored, average=average, zero_division=0)
         scalars.update({f"{average}_precision": precision, f"{average}_recall": recall, f"{average}_f1": f1})
     if interval:
-        scalars["macro_f1_ci_low"], scalars["macro_f1_ci_high"] = bootstrap_macro_f1(y_true, y_pred, len(class_names))
+        scalars["macro_f1_ci_low"], scalars["macro_f1_ci_high"] = bootstrap_macro_f1(y_true, y_pred, len(class_names),
+                                                                                     scored=scored)
     precision, recall, f1, support = skm.precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=None, zero_division=0)
     per_class = {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
