@@ -20,7 +20,6 @@ LOG_EVERY_SECONDS = 30.0
 
 # (category, message regex) of warnings nobody running vsexp can act on
 UNACTIONABLE_WARNINGS = (
-    (UserWarning, r".*Add type hints to the `predict` method"),  # vsexp gives the signature explicitly
     (UserWarning, r".*An input example was not provided when logging the model"),  # idem
     (UserWarning, r".*Distutils was imported before Setuptools"),
 )

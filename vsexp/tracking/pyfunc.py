@@ -130,7 +130,9 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         """[n, num_classes] probabilities for representations already made by ``self.transform``."""
         return np.asarray(self._predict(inputs), dtype=np.float64)
 
-    def predict(self, context, model_input, params=None):
+    # the type hint is a DataFrame (the signature is given explicitly): MLflow then neither validates
+    # by it nor warns that the method has no type hint
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         if frame.empty:
             raise MlflowException("no light curves in the request", error_code=INVALID_PARAMETER_VALUE)
