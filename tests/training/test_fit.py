@@ -1,4 +1,5 @@
-"""fit_keras resumes after an interruption, even when the kill left the latest backup unreadable."""
+"""fit_keras resumes after an interruption, even when the kill left the latest backup unreadable, and
+keeps the best checkpoint, early stopping's patience and the history of the epochs before it."""
 
 import keras
 import numpy as np
@@ -40,4 +41,31 @@ def test_resumes_from_the_previous_backup_when_the_latest_is_corrupt(tmp_path, b
 
     # backups exist after epochs 0 (the .bkp copy) and 1 (latest, now corrupt; the failing epoch 2 never
     # reached BackupAndRestore, the last callback): training restarts after epoch 0 and runs 1-5
-    assert result.epochs_run == 5
+    assert result.resumed_at_epoch == 1
+    assert result.epochs_run == 6 and len(result.history["val_loss"]) == 6  # the epoch before the resume counts
+
+
+class Sabotage(keras.callbacks.Callback):
+    """Zeroes the model's weights after every batch: every epoch it is run in scores worse than chance."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        for variable in self.model.trainable_variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+
+
+def test_a_resume_keeps_the_best_checkpoint_and_the_patience_left(tmp_path):
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(90, 6)).astype(np.float32)
+    labels = (inputs[:, 0] > 0).astype(int) + (inputs[:, 1] > 0)  # learnable: three classes from two signs
+    data = (inputs, labels)
+    fit = FitConfig(epochs=20, batch_size=16, patience=3, learning_rate=0.01)
+    with pytest.raises(KeyboardInterrupt):
+        fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path, callbacks=[StopAfter(4)])
+    # epochs 0-3 were backed up; their best score is what a resumed run must beat
+    result = fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path, callbacks=[Sabotage()])
+
+    assert result.resumed_at_epoch == 4
+    assert result.best_epoch < 4  # the best epoch is one before the kill, not the first after the resume
+    assert any(np.abs(w).sum() > 0 for w in result.model.get_weights())  # its weights, not the sabotaged ones
+    assert result.epochs_run < fit.epochs  # early stopping went on counting and stopped the bad epochs
+    assert len(result.history["val_macro_f1"]) == result.epochs_run

@@ -120,6 +120,8 @@ def fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, wor
     result = fit_keras(model, config.fit, fit_inputs, validation, num_classes, work_dir=work_dir,
                        callbacks=[MlflowEpochLogger(), *callbacks])
     log_history(result.history)
+    if result.resumed_at_epoch:
+        summary["resumed_at_epoch"] = result.resumed_at_epoch + 1
     summary.update(epochs_run=result.epochs_run, best_epoch=result.best_epoch + 1,
                    seconds_per_epoch=round(result.seconds_per_epoch, 2))
     mlflow.log_metrics({"epochs_run": result.epochs_run, "best_epoch": result.best_epoch + 1,

@@ -24,11 +24,15 @@ MONITOR_MODE = {"val_macro_f1": "max", "val_accuracy": "max", "val_loss": "min"}
 
 @dataclasses.dataclass
 class FitResult:
+    """``history``, ``epochs_run`` and ``best_epoch`` (0-based) cover every epoch of the training,
+    including those before a resume; ``resumed_at_epoch`` is the epoch it resumed at (0: not resumed)."""
+
     model: keras.Model
     history: dict[str, list[float]]
     epochs_run: int
     best_epoch: int
     seconds_per_epoch: float
+    resumed_at_epoch: int = 0
 
 
 def gpu_available() -> bool:
@@ -69,6 +73,60 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             raise OSError(f"unreadable backup epoch file {self._training_metadata_path}: {error}") from error
 
 
+class ResumableState(keras.callbacks.Callback):
+    """What Keras' BackupAndRestore does not keep: the best checkpoint's score, early stopping's
+    state and the history of the epochs before an interruption.
+
+    After each epoch (before BackupAndRestore backs it up: this callback comes earlier in the list)
+    the state is written, keyed by the epoch a resume would start at, to ``path`` (atomically: a kill
+    mid-write leaves the previous file). When training starts at epoch ``E`` > 0 (BackupAndRestore
+    restored it), the state saved for ``E`` is put back, so the first epoch after a resume does not
+    overwrite a better checkpoint, and patience counts on.
+    """
+
+    def __init__(self, path: Path, checkpoint: keras.callbacks.ModelCheckpoint | None,
+                 early_stopping: keras.callbacks.EarlyStopping | None):
+        super().__init__()
+        self.path, self.checkpoint, self.early_stopping = path, checkpoint, early_stopping
+        self.states = json.loads(path.read_text()) if path.exists() else {}
+        self.history: dict[str, list[float]] = {}
+        self.resumed_at = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.resumed_at is not None:
+            return
+        self.resumed_at = epoch
+        state = self.states.get(str(epoch)) if epoch > 0 else None
+        if state is None:
+            if epoch > 0:
+                log.warning("resuming at epoch %d without the state of the epochs before it", epoch)
+            return
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        if self.checkpoint is not None and state["checkpoint_best"] is not None:
+            self.checkpoint.best = state["checkpoint_best"]
+        if self.early_stopping is not None and state["early_stopping"] is not None:
+            for name, value in state["early_stopping"].items():
+                setattr(self.early_stopping, name, value)
+        log.info("resumed at epoch %d with the best %s so far", epoch + 1, state["checkpoint_best"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        stopping = self.early_stopping
+        self.states[str(epoch + 1)] = {
+            "history": {k: list(v) for k, v in self.history.items()},  # as it stands now, not as it grows
+            "checkpoint_best": None if self.checkpoint is None else float(self.checkpoint.best),
+            "early_stopping": None if stopping is None else {
+                "wait": int(stopping.wait), "best": float(stopping.best), "best_epoch": int(stopping.best_epoch)},
+        }
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(self.states))
+        temporary.replace(self.path)
+
+    def on_train_end(self, logs=None):  # finished: nothing to resume (as BackupAndRestore drops its backup)
+        self.path.unlink(missing_ok=True)
+
+
 def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.ndarray],
               validation: tuple[np.ndarray, np.ndarray] | None, num_classes: int, *, work_dir: Path,
               callbacks: list[keras.callbacks.Callback] = ()) -> FitResult:
@@ -94,16 +152,19 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
     best_path = work_dir / "best.weights.h5"
     mode = MONITOR_MODE[fit.monitor]
     timer = EpochTimer()
-    all_callbacks = [timer, *callbacks]
+    checkpoint = early_stopping = None
     if validation is not None:
-        all_callbacks.append(keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode,
-                                                             save_best_only=True, save_weights_only=True))
+        checkpoint = keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode,
+                                                     save_best_only=True, save_weights_only=True)
         if fit.patience > 0:
-            all_callbacks.append(keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience))
-    # last: an epoch is backed up only after every other callback (logging, checkpoint) has seen it,
-    # so a kill between them repeats an epoch's log on resume rather than losing it. Keras writes the
-    # backup in place; a kill -9 mid-write left it unreadable in CI ("bad object header version number")
-    all_callbacks.append(BackupAndRestore(str(work_dir / "backup")))
+            early_stopping = keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience)
+    state = ResumableState(work_dir / "fit_state.json", checkpoint, early_stopping)
+    # BackupAndRestore last: an epoch is backed up only after every other callback (logging,
+    # checkpoint, the resumable state) has seen it, so a kill between them repeats an epoch's log on
+    # resume rather than losing it. Keras writes the backup in place; a kill -9 mid-write left it
+    # unreadable in CI ("bad object header version number")
+    all_callbacks = [timer, *callbacks, *filter(None, (checkpoint, early_stopping)), state,
+                     BackupAndRestore(str(work_dir / "backup"))]
     class_weight = balanced_class_weights(train[1], num_classes) if fit.class_weights == "balanced" else None
     # the tf.data pipeline shuffles itself (shuffle=False stops Keras warning that it would not);
     # a progress bar per epoch on a terminal, one line per epoch in logs
@@ -111,8 +172,9 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
                         callbacks=all_callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
     if validation is not None and best_path.exists():
         model.load_weights(str(best_path))
-    epochs_run = len(history.history.get("loss", []))
-    values = history.history.get(fit.monitor, [])
+    full_history = state.history or {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    epochs_run = len(full_history.get("loss", []))
+    values = full_history.get(fit.monitor, [])
     best_epoch = int(np.argmax(values) if mode == "max" else np.argmin(values)) if values else epochs_run - 1
-    return FitResult(model, {k: [float(v) for v in vs] for k, vs in history.history.items()}, epochs_run,
-                     best_epoch, float(np.mean(timer.seconds)) if timer.seconds else 0.0)
+    return FitResult(model, full_history, epochs_run, best_epoch,
+                     float(np.mean(timer.seconds)) if timer.seconds else 0.0, state.resumed_at or 0)
