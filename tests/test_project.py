@@ -26,7 +26,8 @@ def test_conda_env_pins_equal_requirements():
     assert [p for p in pip if p != "-e ."] == requirements
 
 
-@pytest.mark.parametrize("name", ["ogle_small", "crts_small", "ogle_paper", "crts_paper", "crts_real", "tiny"])
+@pytest.mark.parametrize("name", ["ogle_small", "crts_small", "ogle_paper", "crts_paper", "crts_real", "tiny",
+                                  "crts_best_forest", "crts_best_network"])
 @pytest.mark.parametrize("model", ["lstm", "cnn", "baseline"])
 def test_presets_load_and_round_trip_through_flat_params(name, model):
     assert name in preset_names()
@@ -47,3 +48,11 @@ def test_every_mlproject_command_parses_with_the_cli():
         arguments = shlex.split(command)
         assert arguments[:3] == ["python", "-m", "vsexp.cli"] and arguments[3] == name, command
         build_parser().parse_args(arguments[3:])  # argparse exits on an unknown or malformed option
+
+
+def test_the_best_measured_configurations_are_presets():
+    forest = load_preset("crts_best_forest", "baseline")
+    assert (forest.augment.copies, forest.model.min_samples_leaf, forest.data.class_set) == (4, 5, "crts")
+    network = load_preset("crts_best_network", "multi")
+    assert network.model.branches == "folded,features,dmdt,sequence" and network.augment.copies == 4
+    assert (network.sequence.order, network.dmdt.phase_channel, network.fit.learning_rate) == ("phase", True, 0.001)

@@ -76,6 +76,8 @@ def overrides_from_args(args) -> dict[str, str]:
         overrides["data.seed"] = overrides["fit.seed"] = args.seed
     if args.epochs is not None:
         overrides["fit.epochs"] = args.epochs
+    if getattr(args, "branches", ""):
+        overrides["model.branches"] = args.branches
     overrides.update(dict(args.settings_string))
     overrides.update(dict(args.settings))
     return overrides
@@ -276,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(f"train_{model}", help=f"train, evaluate and register {text}")
         _add_config_arguments(command)
         command.add_argument("--no-register", action="store_true", help="log the model but do not register it")
+        if model == "multi":
+            command.add_argument("--branches", default="", help="the inputs, e.g. folded,features,dmdt,sequence "
+                                 "(default: the preset's, else folded,features)")
         command.set_defaults(handler=cmd_train, model=model)
 
     evaluate = commands.add_parser("evaluate", help="score a registered model or run on a dataset split")
