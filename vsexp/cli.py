@@ -16,7 +16,7 @@ import signal
 import sys
 
 from vsexp.config import (COMBINATION_METHODS, EVALUATION_SPLITS, PROMOTION_METRICS, SEARCH_BACKENDS, SPARSITY_MODES,
-                          SPLITS, TrainConfig, check_choices, check_pruner, parse_class_map, parse_source,
+                          SPLITS, TrainConfig, check_choices, check_pruner, comma_separated, parse_class_map, parse_source,
                           with_overrides)
 from vsexp.console import quiet_warnings
 from vsexp.errors import ConfigError, VsexpError
@@ -184,14 +184,14 @@ def cmd_tune(args) -> dict:
 
 
 def cmd_crossval(args) -> dict:
-    check_choices("split", [s for s in args.splits.split(",") if s], SPLITS)
+    splits = comma_separated(args.splits)
+    check_choices("split", splits, SPLITS)
     if args.folds < 2:
         raise ConfigError(f"cross-validation needs at least 2 folds, got {args.folds}")
     config = config_from_args(args)
     from vsexp.pipelines.crossval import crossval
 
-    return crossval(config, folds=args.folds,
-                    splits=tuple(s for s in args.splits.split(",") if s))
+    return crossval(config, folds=args.folds, splits=splits)
 
 
 def cmd_sparsity(args) -> dict:
@@ -217,11 +217,12 @@ def cmd_transfer(args) -> dict:
 
 def cmd_crossval_combine(args) -> dict:
     check_choices("combination method", args.method, COMBINATION_METHODS)
-    if len(_model_uris(args.run_ids)) < 2:
-        raise ConfigError(f"combining needs at least two crossval runs, got {len(_model_uris(args.run_ids))}")
+    run_ids = _model_uris(args.run_ids)
+    if len(run_ids) < 2:
+        raise ConfigError(f"combining needs at least two crossval runs, got {len(run_ids)}")
     from vsexp.pipelines.crossval import combine_crossval
 
-    return combine_crossval(_model_uris(args.run_ids), args.method, seed=args.seed or 0)
+    return combine_crossval(run_ids, args.method, seed=args.seed or 0)
 
 
 def cmd_ensemble(args) -> dict:

@@ -107,6 +107,19 @@ def progress(total: int | None, desc: str, unit: str = "curve", logger: logging.
                            LOG_EVERY_SECONDS if every is None else every)
 
 
+def in_chunks(compute, items, counter, chunk_size: int = 500):
+    """``compute`` over ``items`` a chunk of ``chunk_size`` at a time, each chunk counted on
+    ``counter`` (a ``progress``); the results concatenated (``compute(items)`` when there are none)."""
+    import numpy as np
+
+    parts = []
+    for start in range(0, len(items), chunk_size):
+        chunk = items[start:start + chunk_size]
+        parts.append(compute(chunk))
+        counter.update(len(chunk))
+    return np.concatenate(parts) if parts else compute(items)
+
+
 @contextlib.contextmanager
 def tracked(iterable, total: int | None, desc: str, unit: str = "curve", logger: logging.Logger | None = None):
     """Iterate ``iterable`` with ``progress`` counting each item."""

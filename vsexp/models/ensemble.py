@@ -19,7 +19,7 @@ from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
-from vsexp.config import COMBINATION_METHODS
+from vsexp.config import COMBINATION_METHODS, check_choices
 from vsexp.errors import ConfigError
 
 METHODS = COMBINATION_METHODS
@@ -56,8 +56,7 @@ class ProbabilityCombiner:
     """
 
     def __init__(self, method: str = "stacking", seed: int = 0):
-        if method not in METHODS:
-            raise ConfigError(f"unknown combination method '{method}' (allowed: {', '.join(METHODS)})")
+        check_choices("combination method", method, METHODS)
         self.method, self.seed = method, seed
         self.temperatures: list[float] = []
         self.stacker = None

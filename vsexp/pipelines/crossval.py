@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from vsexp.config import TrainConfig
+from vsexp.config import TrainConfig, check_choices
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import SPLITS, build_dataset
 from vsexp.errors import ConfigError
@@ -222,8 +222,7 @@ def combine_crossval(run_ids: list[str], method: str = "average", seed: int = 0)
     Raises:
         ConfigError: fewer than two runs, an unknown method, or runs whose stars, labels or folds differ.
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown combination method '{method}' (allowed: {', '.join(METHODS)})")
+    check_choices("combination method", method, METHODS)
     if len(run_ids) < 2:
         raise ConfigError(f"combining needs at least two crossval runs, got {len(run_ids)}")
     tables = [out_of_fold_table(run_id) for run_id in run_ids]

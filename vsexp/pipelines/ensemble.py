@@ -16,7 +16,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from vsexp.config import DataConfig
+from vsexp.config import DataConfig, check_choices
 from vsexp.dataset.build import build_dataset, cache_root
 from vsexp.errors import ConfigError
 from vsexp.models.ensemble import METHODS, ProbabilityCombiner
@@ -57,8 +57,7 @@ def _scores(labels: np.ndarray, probabilities: np.ndarray, class_names: list[str
 
 def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: int = 0, register: bool = True) -> dict:
     """Fit, score, log and register an ensemble of ``member_uris``; returns the summary printed as JSON."""
-    if method not in METHODS:
-        raise ConfigError(f"unknown combination method '{method}' (allowed: {', '.join(METHODS)})")
+    check_choices("combination method", method, METHODS)
     if len(member_uris) < 2:
         raise ConfigError(f"an ensemble needs at least two member models, got {len(member_uris)}")
     started = time.perf_counter()

@@ -8,7 +8,8 @@ import logging
 import mlflow
 import numpy as np
 
-from vsexp.config import CLASS_ALIASES, EVALUATION_SPLITS, DataConfig, from_flat, parse_class_map  # noqa: F401
+from vsexp.config import (CLASS_ALIASES, EVALUATION_SPLITS, DataConfig, check_choices, from_flat,  # noqa: F401
+                          parse_class_map)
 from vsexp.dataset.build import build_dataset, iter_source
 from vsexp.errors import ConfigError, LightCurveError
 from vsexp.lightcurves.record import RejectionReport
@@ -92,8 +93,8 @@ def evaluate(model_uri: str, source: str | None = None, split: str | None = None
         The flat metrics (``<split>_macro_f1``...), ``per_class`` precision, recall, F1 and support
         of the classes present, counts, and the run id when logged.
     """
-    if split is not None and split not in EVALUATION_SPLITS:
-        raise ConfigError(f"unknown split '{split}' (allowed: {', '.join(EVALUATION_SPLITS)})")
+    if split is not None:
+        check_choices("split", split, EVALUATION_SPLITS)
     classifier, trained_run = load_classifier(model_uri)
     class_map = class_map or {}
     trained_on = training_data_config(trained_run)

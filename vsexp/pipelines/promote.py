@@ -15,7 +15,7 @@ import logging
 
 import mlflow
 
-from vsexp.config import PROMOTION_METRICS
+from vsexp.config import PROMOTION_METRICS, check_choices
 from vsexp.errors import ConfigError
 from vsexp.pipelines.evaluate import evaluate, training_data_config
 from vsexp.tracking.registry import CHALLENGER, CHAMPION, check_registered, move_champion, tag_version, version_for_alias
@@ -29,8 +29,7 @@ METRICS = PROMOTION_METRICS
 def promote(name: str, *, metric: str = "macro_f1", min_improvement: float = 0.0, source: str | None = None,
             split: str = "test", force: bool = False, reason: str = "") -> dict:
     """Decide and apply a promotion for registered model ``name``; returns the recorded decision."""
-    if metric not in METRICS:
-        raise ConfigError(f"unknown promotion metric '{metric}' (allowed: {', '.join(METRICS)})")
+    check_choices("promotion metric", metric, METRICS)
     if min_improvement < 0:
         raise ConfigError(f"min_improvement must be >= 0, got {min_improvement}")
     if force and not reason.strip():

@@ -24,7 +24,7 @@ import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from vsexp.config import SPARSITY_MODES  # noqa: E402
+from vsexp.config import SPARSITY_MODES, check_choices  # noqa: E402
 from vsexp.dataset.build import build_dataset  # noqa: E402
 from vsexp.errors import ConfigError  # noqa: E402
 from vsexp.lightcurves.record import LightCurve  # noqa: E402
@@ -58,9 +58,7 @@ def sparsity(model_uris: list[str], points=(20, 40, 60, 100, 200), modes=MODES, 
     """Run the study; ``reference`` (a model URI in ``model_uris``) defaults to the first forest."""
     if not model_uris:
         raise ConfigError("sparsity needs at least one model (--model URI, repeatable)")
-    unknown = set(modes) - set(MODES)
-    if unknown:
-        raise ConfigError(f"unknown sparsity mode(s) {sorted(unknown)} (allowed: {', '.join(MODES)})")
+    check_choices("sparsity mode", modes, MODES)
     if any(n < 2 for n in points):
         raise ConfigError(f"points must all be >= 2, got {list(points)}")
     models = {uri: load_classifier(uri) for uri in model_uris}

@@ -17,7 +17,7 @@ import mlflow
 import optuna
 from mlflow import MlflowClient
 
-from vsexp.config import SEARCH_BACKENDS, TrainConfig
+from vsexp.config import SEARCH_BACKENDS, TrainConfig, check_choices
 from vsexp.dataset.build import cache_root
 from vsexp.errors import ConfigError
 from vsexp.pipelines.train import train
@@ -61,8 +61,7 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
     model = base.model.name
     if model not in ("lstm", "cnn", "multi"):
         raise ConfigError(f"tune searches the networks: model must be lstm, cnn or multi, got '{model}'")
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown search backend '{backend}' (allowed: {', '.join(BACKENDS)})")
+    check_choices("search backend", backend, BACKENDS)
     if n_trials is not None and n_trials < 0:
         raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
     if pruner:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vsexp.console import progress
+from vsexp.console import in_chunks, progress
 from vsexp.config import FEATURE_GROUPS, DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, replace_atomically
 from vsexp.representations import dmdt, sequences
@@ -228,19 +228,9 @@ def dataset_features(dataset: Dataset, extractor: FeatureConfig = FeatureConfig(
     """Every star's feature vector (table order) by ``extractor``, computed once and cached; it
     depends on no fitted state."""
     return _cached(representations_folder(dataset) / f"features-{features_key(extractor)}.npy", "features", dataset,
-                   lambda curves, counter: _features_in_chunks(curves, extractor, counter))
-
-
-FEATURE_CHUNK = 500  # curves per progress update (light-curve parallelises within a chunk)
-
-
-def _features_in_chunks(curves, extractor: FeatureConfig, counter) -> np.ndarray:
-    parts = []
-    for start in range(0, len(curves), FEATURE_CHUNK):
-        chunk = curves[start:start + FEATURE_CHUNK]
-        parts.append(features_of(chunk, extractor=extractor))
-        counter.update(len(chunk))
-    return np.concatenate(parts) if parts else features_of(curves, extractor=extractor)
+                   # in chunks, for progress (light-curve parallelises within a chunk)
+                   lambda curves, counter: in_chunks(lambda chunk: features_of(chunk, extractor=extractor), curves,
+                                                     counter))
 
 
 def curve_triples(table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vsexp.console import progress
+from vsexp.console import in_chunks, progress
 from vsexp.errors import ConfigError, LightCurveError
 from vsexp.lightcurves.readers import list_light_curve_files, read_file
 
@@ -69,18 +69,10 @@ def _read(path: Path, fmt: str, min_points: int):
         return error
 
 
-PREDICTION_CHUNK = 500  # curves per progress update
-
-
 def predict_with_progress(classifier, curves, desc: str = "scoring") -> np.ndarray:
     """[n, num_classes] probabilities of ``curves``, computed in chunks with progress shown."""
-    parts = []
     with progress(len(curves), desc, logger=log) as counter:
-        for start in range(0, len(curves), PREDICTION_CHUNK):
-            chunk = curves[start:start + PREDICTION_CHUNK]
-            parts.append(classifier.predict_curves(chunk))
-            counter.update(len(chunk))
-    return np.concatenate(parts) if parts else classifier.predict_curves([])
+        return in_chunks(classifier.predict_curves, curves, counter)
 
 
 def check_arguments(folder, output) -> tuple[Path, Path]:

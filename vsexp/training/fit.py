@@ -78,17 +78,20 @@ class ResumableState(keras.callbacks.Callback):
     state and the history of the epochs before an interruption.
 
     After each epoch (before BackupAndRestore backs it up: this callback comes earlier in the list)
-    the state is written, keyed by the epoch a resume would start at, to ``path`` (atomically: a kill
-    mid-write leaves the previous file). When training starts at epoch ``E`` > 0 (BackupAndRestore
-    restored it), the state saved for ``E`` is put back, so the first epoch after a resume does not
-    overwrite a better checkpoint, and patience counts on.
+    ``path`` is rewritten (atomically: a kill mid-write leaves the previous file) with the history so
+    far and the checkpoint and early-stopping state keyed by the epoch a resume would start at; only
+    the last two are kept, as BackupAndRestore resumes from its latest backup or, when that is
+    unreadable, the one before. When training starts at epoch ``E`` > 0, the state for ``E`` and the
+    first ``E`` epochs of history are put back, so the first epoch after a resume does not overwrite
+    a better checkpoint, and patience counts on.
     """
 
     def __init__(self, path: Path, checkpoint: keras.callbacks.ModelCheckpoint | None,
                  early_stopping: keras.callbacks.EarlyStopping | None):
         super().__init__()
         self.path, self.checkpoint, self.early_stopping = path, checkpoint, early_stopping
-        self.states = json.loads(path.read_text()) if path.exists() else {}
+        saved = json.loads(path.read_text()) if path.exists() else {"history": {}, "states": {}}
+        self.saved_history, self.states = saved["history"], saved["states"]
         self.history: dict[str, list[float]] = {}
         self.resumed_at = None
 
@@ -100,8 +103,9 @@ class ResumableState(keras.callbacks.Callback):
         if state is None:
             if epoch > 0:
                 log.warning("resuming at epoch %d without the state of the epochs before it", epoch)
+            self.states = {}
             return
-        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.history = {k: v[:epoch] for k, v in self.saved_history.items()}
         if self.checkpoint is not None and state["checkpoint_best"] is not None:
             self.checkpoint.best = state["checkpoint_best"]
         if self.early_stopping is not None and state["early_stopping"] is not None:
@@ -113,14 +117,14 @@ class ResumableState(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         stopping = self.early_stopping
+        self.states = {k: v for k, v in self.states.items() if k == str(epoch)}  # the previous epoch's, kept
         self.states[str(epoch + 1)] = {
-            "history": {k: list(v) for k, v in self.history.items()},  # as it stands now, not as it grows
             "checkpoint_best": None if self.checkpoint is None else float(self.checkpoint.best),
             "early_stopping": None if stopping is None else {
                 "wait": int(stopping.wait), "best": float(stopping.best), "best_epoch": int(stopping.best_epoch)},
         }
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(self.states))
+        temporary.write_text(json.dumps({"history": self.history, "states": self.states}))
         temporary.replace(self.path)
 
     def on_train_end(self, logs=None):  # finished: nothing to resume (as BackupAndRestore drops its backup)
