@@ -28,14 +28,16 @@ import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from vsexp.config import CnnLstmConfig, DataConfig, DmdtConfig, SequenceConfig  # noqa: E402
+from vsexp.config import DataConfig, SequenceConfig  # noqa: E402
 from vsexp.dataset.build import build_dataset  # noqa: E402
 from vsexp.lightcurves.readers import read_file  # noqa: E402
 from vsexp.lightcurves.simulator import OGLE_CLASSES, simulate_star  # noqa: E402
-from vsexp.models import build_cnn_lstm  # noqa: E402
+from vsexp.models.cnn_lstm.config import CnnLstmConfig  # noqa: E402
+from vsexp.models.cnn_lstm.network import build_cnn_lstm  # noqa: E402
 from vsexp.representations.cache import fit_transform  # noqa: E402
+from vsexp.representations.protocol import Settings  # noqa: E402
 from vsexp.serving.batch import predict_folder  # noqa: E402
-from vsexp.tracking.pyfunc import log_classifier  # noqa: E402
+from vsexp.serving.pyfunc import log_classifier  # noqa: E402
 
 
 def write_files(folder: Path, count: int) -> None:
@@ -58,11 +60,11 @@ def main() -> None:
         folder.mkdir()
         write_files(folder, args.curves)
         dataset = build_dataset(DataConfig(source="synthetic-ogle", size="tiny", min_points=40))
-        transform = fit_transform(dataset, SequenceConfig(length=359), DmdtConfig())
+        transform = fit_transform(dataset, ("sequence",), Settings(sequence=SequenceConfig(length=359)))
         model = build_cnn_lstm(CnnLstmConfig(), (359, 1), len(dataset.classes))
         mlflow.set_experiment("benchmark")
         with mlflow.start_run():
-            info = log_classifier(model, input_kind="sequence", transform=transform, class_names=dataset.classes,
+            info = log_classifier(model, transform=transform, class_names=dataset.classes,
                                   work_dir=root / "export")
         pyfunc = mlflow.pyfunc.load_model(info.model_uri)
         classifier = pyfunc.unwrap_python_model()

@@ -30,9 +30,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from vsexp.dataset.build import build_dataset  # noqa: E402
-from vsexp.models import INPUT_KIND, KERAS_BUILDERS  # noqa: E402
+from vsexp.models.registry import family, input_shapes  # noqa: E402
 from vsexp.presets import load_preset  # noqa: E402
 from vsexp.representations.cache import build_representations  # noqa: E402
+from vsexp.representations.protocol import Settings  # noqa: E402
 from vsexp.representations.tfdata import make_dataset  # noqa: E402
 
 
@@ -57,16 +58,17 @@ def timed_iteration(data: tf.data.Dataset, steps: int) -> float:
 def measure(name: str, preset: str, steps: int, repeats: int) -> tuple[float, float]:
     config = load_preset(preset, name)
     dataset = build_dataset(config.data)
-    kind = INPUT_KIND[name]
-    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,))
-    inputs, labels = representations.inputs(kind, "train"), dataset.labels("train")
+    model_family = family(name)
+    representations = build_representations(dataset, model_family.inputs(config.model), Settings.of(config))
+    inputs, labels = representations.inputs("train"), dataset.labels("train")
     classes = len(dataset.classes)
     batch = config.fit.batch_size
     pipeline = make_dataset(inputs, labels, num_classes=classes, batch_size=batch, shuffle=True).repeat()
-    one_batch = next(iter(make_dataset(inputs[:batch], labels[:batch], num_classes=classes, batch_size=batch)))
+    first_rows = {k: v[:batch] for k, v in inputs.items()}
+    one_batch = next(iter(make_dataset(first_rows, labels[:batch], num_classes=classes, batch_size=batch)))
     repeated = tf.data.Dataset.from_tensors(one_batch).repeat()
     keras.utils.set_random_seed(0)
-    model = KERAS_BUILDERS[name](config.model, inputs.shape[1:], classes)
+    model = model_family.build(config.model, input_shapes(inputs), classes, 0)
     model.compile(optimizer=keras.optimizers.Adam(config.fit.learning_rate), loss="categorical_crossentropy")
     times = {"baseline": float("inf"), "project": float("inf"), "pipeline": float("inf")}
     for _ in range(repeats):  # alternate, keep each one's best: other load on the machine hits both
@@ -76,7 +78,7 @@ def measure(name: str, preset: str, steps: int, repeats: int) -> tuple[float, fl
     samples_per_second = steps * batch / times["project"]
     share = times["pipeline"] / times["project"]
     difference = max(0.0, 1.0 - times["baseline"] / times["project"])
-    print(f"{name:5s} {config.data.source} {tuple(inputs.shape[1:])}: baseline {times['baseline']:.2f} s, "
+    print(f"{name:5s} {config.data.source} {input_shapes(inputs)}: baseline {times['baseline']:.2f} s, "
           f"project {times['project']:.2f} s, pipeline alone {times['pipeline']:.3f} s for {steps} steps of {batch} "
           f"-> {samples_per_second:.0f} samples/s, pipeline share {share:.3f} (by difference {difference:.3f})")
     return samples_per_second, share

@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.slow  # runs every benchmark (pytest -m "not slow" leaves it out)
+
 
 def _run_benchmark(script: str, *arguments: str, tmp_path) -> dict[str, float]:
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "VSEXP_CACHE_DIR": str(tmp_path)}

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vsexp.config import from_flat, to_flat
 from vsexp.presets import load_preset, preset_names
+from vsexp.train_config import from_flat, to_flat
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """The ``vsexp`` command line: one sub-command per MLflow entry point, nothing more.
 
-Every command takes a preset (``experiments/presets/*.toml``), a few common overrides and any
+Every command takes a preset (``vsexp/presets/*.toml``), a few common overrides and any
 number of ``--set key=value`` settings; it checks them all before doing any work, and prints its
 result as one JSON line last.
 """
@@ -16,14 +16,12 @@ import signal
 import sys
 
 from vsexp.config import (COMBINATION_METHODS, EVALUATION_SPLITS, PROMOTION_METRICS, SEARCH_BACKENDS, SPARSITY_MODES,
-                          SPLITS, TrainConfig, check_choices, check_pruner, comma_separated, parse_class_map, parse_source,
-                          with_overrides)
+                          SPLITS, check_choices, check_pruner, comma_separated, parse_class_map, parse_source)
 from vsexp.console import quiet_warnings
 from vsexp.errors import ConfigError, VsexpError
+from vsexp.train_config import TrainConfig, with_overrides
 
 log = logging.getLogger("vsexp")
-
-SEARCHABLE_MODELS = ("lstm", "cnn", "multi", "hybrid")
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -52,7 +50,7 @@ def _settings(text: str) -> list[tuple[str, str]]:
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, default_model: str | None = None) -> None:
-    parser.add_argument("--preset", default="ogle_small", help="a preset in experiments/presets (default: ogle_small)")
+    parser.add_argument("--preset", default="ogle_small", help="a preset in vsexp/presets (default: ogle_small)")
     parser.add_argument("--source", help="synthetic-ogle, synthetic-crts, ogle:DIR, crts:DIR, generic:PATH")
     parser.add_argument("--size", help="synthetic size: tiny, small, medium, paper")
     parser.add_argument("--seed", type=_integer, help="seeds the simulator, the split and training")
@@ -169,8 +167,12 @@ def cmd_report(args) -> dict:
 
 def cmd_tune(args) -> dict:
     check_choices("search backend", args.backend, SEARCH_BACKENDS)
-    if args.model not in SEARCHABLE_MODELS:
-        raise ConfigError(f"tune searches the networks: model must be {', '.join(SEARCHABLE_MODELS)}, got '{args.model}'")
+    from vsexp.models.registry import family, family_names
+
+    searchable = [name for name in family_names(variants=True) if family(name).searchable]
+    if args.model not in searchable:
+        raise ConfigError(f"tune searches a model with a search space: model must be {', '.join(searchable)}, "
+                          f"got '{args.model}'")
     if args.n_trials is not None and args.n_trials < 0:
         raise ConfigError(f"n_trials must be >= 0, got {args.n_trials}")
     if args.pruner:
@@ -257,6 +259,22 @@ def _non_negative_float(text: str) -> float | None:
     return value
 
 
+def _add_train_arguments(command: argparse.ArgumentParser, model: str | None) -> None:
+    _add_config_arguments(command)
+    command.add_argument("--no-register", action="store_true", help="log the model but do not register it")
+    if model is None:
+        command.add_argument("--model", required=True, help=f"a model: {', '.join(n for n, _ in model_commands())}")
+    command.add_argument("--branches", default="", help="a multi-input model's inputs, e.g. folded,features,dmdt,"
+                         "sequence (default: the preset's)")
+    command.set_defaults(handler=cmd_train, **({"model": model} if model else {}))
+
+
+def model_commands() -> list[tuple[str, str]]:
+    from vsexp.models.registry import commands
+
+    return commands()
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -271,18 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     preprocess.add_argument("--rebuild", action="store_true", help="rebuild even when a stored dataset matches")
     preprocess.set_defaults(handler=cmd_preprocess)
 
-    for model, text in (("lstm", "the paper's 1D CNN-LSTM on padded sequences"),
-                        ("cnn", "Mahabal et al.'s 2D CNN on dm-dt maps"),
-                        ("baseline", "a random forest on light-curve features"),
-                        ("multi", "a multi-input network (model.branches: folded, features, dmdt, sequence)"),
-                        ("hybrid", "the paper's proposed two-branch model (multi-input: sequence,dmdt)")):
-        command = commands.add_parser(f"train_{model}", help=f"train, evaluate and register {text}")
-        _add_config_arguments(command)
-        command.add_argument("--no-register", action="store_true", help="log the model but do not register it")
-        if model == "multi":
-            command.add_argument("--branches", default="", help="the inputs, e.g. folded,features,dmdt,sequence "
-                                 "(default: the preset's, else folded,features)")
-        command.set_defaults(handler=cmd_train, model=model)
+    train = commands.add_parser("train", help="train, evaluate and register any model (--model NAME)")
+    _add_train_arguments(train, None)
+    for model, text in model_commands():  # one per model family (and variant): train_lstm, train_cnn...
+        _add_train_arguments(commands.add_parser(f"train_{model}", help=f"train, evaluate and register {text}"), model)
 
     evaluate = commands.add_parser("evaluate", help="score a registered model or run on a dataset split")
     evaluate.add_argument("--model", dest="model_uri", required=True,
@@ -300,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = commands.add_parser("tune", help="search filters, kernels and more (Optuna or Keras Tuner)")
     _add_config_arguments(tune)
-    tune.add_argument("--model", default="lstm", help="lstm (default), cnn, multi or hybrid")
+    tune.add_argument("--model", default="lstm", help="lstm (default) or any model with a search space: cnn, multi, hybrid...")
     tune.add_argument("--backend", default="optuna", help="optuna (default) or keras-tuner")
     tune.add_argument("--study", default="", help="study name (default: <model>-<survey>-<preset>); re-using it resumes")
     tune.add_argument("--storage", default="", help="journal:PATH (default under cache/optuna) or postgresql://USER@HOST/DB")
@@ -314,8 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     cross = commands.add_parser("crossval", help="k-fold cross-validated scores of any model (out-of-fold predictions)")
     _add_config_arguments(cross)
     cross.add_argument("--model", default="baseline",
-                       help="baseline (default: the forest, or boosted trees with model.kind=boosted), lstm, cnn, "
-                            "multi or hybrid; a network trains fit.epochs epochs per fold")
+                       help="baseline (default: the forest, or boosted trees with model.kind=boosted) or any other "
+                            "model (lstm, cnn, multi, hybrid...); a network trains fit.epochs epochs per fold")
     cross.add_argument("--folds", type=_positive, default=5, help="stratified folds (default 5)")
     cross.add_argument("--splits", default="train,validation",
                        help="the stars to cross-validate: train,validation (default; never the test split) "

@@ -1,29 +1,18 @@
-"""Typed configs: one frozen dataclass per concern, presets as functions, flat <-> nested for MLflow.
+"""The settings every model shares, one frozen dataclass per concern (data, sequences, dm-dt maps,
+features, fitting, augmentation), and the cheap checks the command line runs before any heavy import.
 
-``TrainConfig(data=DataConfig(...), model=CnnLstmConfig(...), ...)`` is what a training run
-takes. ``to_flat`` gives ``{"data.source": ..., "model.filters": "32,64"...}`` for
-``mlflow.log_params``; ``from_flat`` rebuilds the same object from it. Presets live in
-``experiments/presets.py``; ``with_overrides`` applies ``key=value`` strings from the command line
-and rejects unknown keys with the list of allowed ones.
+A model family's own config lives in its folder (``vsexp/models/<family>/config.py``); the whole
+run's config and its serializer in ``vsexp.train_config``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import typing
-from typing import Any
-
 from pathlib import Path
 
 from vsexp.errors import ConfigError, DatasetError
 
-# The paper's class sets; catalogue names are mapped onto them by CLASS_ALIASES.
-CLASS_SETS = {
-    "ogle": ("CEPH", "DSCT", "ECLP", "LPV", "RRL"),
-    "crts": ("EW", "EA", "RRab", "RRc", "RRd", "RSCVn", "LPV"),
-}
-CLASS_ALIASES = {"RS_CVn": "RSCVn", "RRC": "RRc", "RRD": "RRd", "RRAB": "RRab", "CEP": "CEPH", "ECL": "ECLP", "RRLYR": "RRL"}
+from vsexp.lightcurves.classes import CLASS_SETS
 
 
 # The allowed values of the entry points' own parameters, here so that the CLI refuses a bad one
@@ -156,7 +145,6 @@ class DataConfig:
 SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag", "phase", "log_period")
 SEQUENCE_ORDERS = ("time", "phase")
 DMDT_NORMALISATIONS = ("mahabal", "column")
-FOREST_KINDS = ("random", "boosted")
 FEATURE_GROUPS = ("statistics", "periodogram", "harmonic", "second_period")  # see vsexp.representations.features
 
 
@@ -251,123 +239,6 @@ class DmdtConfig:
             raise ConfigError(f"dmdt.dt_low_quantile must be in [0, 0.5), got {self.dt_low_quantile}")
 
 
-@dataclasses.dataclass(frozen=True)
-class CnnLstmConfig:
-    """The paper's 1D CNN-LSTM (Fig. 4); see ``vsexp.models.cnn_lstm``."""
-
-    name: str = "lstm"
-    filters: tuple[int, ...] = (32, 32, 64, 64)
-    kernels: tuple[int, ...] = (3, 3, 5, 5)
-    pool_after: tuple[int, ...] = (2, 4)  # 1-based conv indices followed by MaxPooling1D(2)
-    lstm_units: tuple[int, ...] = (32, 64)
-    dense_units: tuple[int, ...] = (1024, 512)
-    dropout_rate: float = 0.2
-
-    def __post_init__(self):
-        if len(self.filters) != len(self.kernels) or not self.filters:
-            raise ConfigError(f"model.filters {self.filters} and model.kernels {self.kernels} must be non-empty and of equal length")
-
-
-@dataclasses.dataclass(frozen=True)
-class Cnn2dConfig:
-    """Mahabal et al. (2017) 2D CNN on dm-dt images; see ``vsexp.models.cnn2d``."""
-
-    name: str = "cnn"
-    filters: tuple[int, ...] = (16, 32, 64)
-    kernels: tuple[int, ...] = (3, 5, 5)
-    pool_after: tuple[int, ...] = (1, 2, 3)  # pooling after each conv: ~10x fewer operations on CPU
-    dense_units: tuple[int, ...] = (512, 64)
-    dropout_rate: float = 0.3
-
-    def __post_init__(self):
-        if len(self.filters) != len(self.kernels) or not self.filters:
-            raise ConfigError(f"model.filters {self.filters} and model.kernels {self.kernels} must be non-empty and of equal length")
-
-
-@dataclasses.dataclass(frozen=True)
-class ForestConfig:
-    """Tree ensemble on light-curve features; see ``vsexp.models.forest``.
-
-    Attributes:
-        kind: ``random`` (a random forest, the baseline) or ``boosted`` (histogram gradient
-            boosting, early-stopped on a tenth of the training split).
-        n_estimators: trees (random) or at most this many boosting iterations (boosted).
-        max_features: features tried per split (random only).
-        min_samples_leaf: 0 = the estimator's default (1 random, 20 boosted).
-        learning_rate: shrinkage of each boosting iteration (boosted only).
-        feature_groups: the groups of features the model is fitted on, comma-separated (``""`` = all
-            of ``FEATURE_GROUPS``): the ablation of each group's contribution is one option away.
-    """
-
-    name: str = "baseline"
-    kind: str = "random"
-    n_estimators: int = 500
-    max_features: str = "sqrt"
-    min_samples_leaf: int = 0
-    learning_rate: float = 0.05
-    feature_groups: str = ""
-
-    def __post_init__(self):
-        if self.kind not in FOREST_KINDS:
-            raise ConfigError(f"model.kind must be one of {', '.join(FOREST_KINDS)}, got '{self.kind}'")
-        named = comma_separated(self.feature_groups)
-        if set(named) - set(FEATURE_GROUPS) or (self.feature_groups.strip() and not named):
-            raise ConfigError(f"model.feature_groups must be a comma-separated subset of {', '.join(FEATURE_GROUPS)} "
-                              f"(empty = all), got '{self.feature_groups}'")
-        if self.n_estimators < 1 or self.min_samples_leaf < 0 or not 0 < self.learning_rate <= 1:
-            raise ConfigError(f"model.n_estimators must be >= 1, model.min_samples_leaf >= 0 and model.learning_rate "
-                              f"in (0, 1]; got {self.n_estimators}, {self.min_samples_leaf}, {self.learning_rate}")
-
-    @property
-    def feature_group_list(self) -> tuple[str, ...]:
-        """The groups fitted on, in ``FEATURE_GROUPS`` order (all when ``feature_groups`` is empty)."""
-        named = comma_separated(self.feature_groups)
-        return tuple(g for g in FEATURE_GROUPS if g in named or not named)
-
-
-
-BRANCHES = ("folded", "features", "dmdt", "sequence")
-
-
-@dataclasses.dataclass(frozen=True)
-class MultiConfig:
-    """A network with one branch per input, merged before the classifier; see ``vsexp.models.multi``.
-
-    ``branches`` picks the inputs (comma-separated): ``folded`` (the curve folded at its period),
-    ``features`` (the scaled feature vector), ``dmdt`` (the dm-dt map), ``sequence`` (the padded
-    raw curve). ``sequence,dmdt`` is the paper's proposed two-branch model; ``folded,features`` the
-    period-aware one.
-    """
-
-    name: str = "multi"
-    branches: str = "folded,features"
-    folded_filters: tuple[int, ...] = (32, 64, 64)
-    folded_kernels: tuple[int, ...] = (5, 5, 3)
-    feature_units: tuple[int, ...] = (128, 64)
-    dmdt_filters: tuple[int, ...] = (16, 32, 64)
-    dmdt_kernels: tuple[int, ...] = (3, 5, 5)
-    sequence_filters: tuple[int, ...] = (16, 16, 32, 32)
-    sequence_kernels: tuple[int, ...] = (3, 3, 5, 5)
-    lstm_units: tuple[int, ...] = (32,)
-    dense_units: tuple[int, ...] = (256, 128)
-    dropout_rate: float = 0.3
-
-    def __post_init__(self):
-        unknown = set(self.branch_list) - set(BRANCHES)
-        if unknown or not self.branch_list:
-            raise ConfigError(f"model.branches must be a comma-separated subset of {', '.join(BRANCHES)}, "
-                              f"got '{self.branches}'")
-        for prefix in ("folded", "dmdt", "sequence"):
-            if len(getattr(self, f"{prefix}_filters")) != len(getattr(self, f"{prefix}_kernels")):
-                raise ConfigError(f"model.{prefix}_filters and model.{prefix}_kernels must be of equal length")
-
-    @property
-    def branch_list(self) -> tuple[str, ...]:
-        return comma_separated(self.branches)
-
-
-ModelConfig = CnnLstmConfig | Cnn2dConfig | ForestConfig | MultiConfig
-MODEL_CONFIGS = {"lstm": CnnLstmConfig, "cnn": Cnn2dConfig, "baseline": ForestConfig, "multi": MultiConfig}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -467,117 +338,3 @@ class FeatureConfig:
         low, high = MAX_FREQUENCY_RANGE
         if not low <= self.max_frequency <= high:
             raise ConfigError(f"features.max_frequency must be in [{low}, {high}] cycles/day, got {self.max_frequency}")
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Everything one training run needs."""
-
-    data: DataConfig = DataConfig()
-    model: ModelConfig = CnnLstmConfig()
-    fit: FitConfig = FitConfig()
-    sequence: SequenceConfig = SequenceConfig()
-    dmdt: DmdtConfig = DmdtConfig()
-    augment: AugmentConfig = AugmentConfig()
-    features: FeatureConfig = FeatureConfig()
-    preset: str = "custom"
-
-
-def _encode(value) -> Any:
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
-    return value
-
-
-def to_flat(config) -> dict[str, Any]:
-    """``TrainConfig`` -> ``{"data.source": ..., "model.filters": "32,64", ...}``."""
-    flat = {}
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if dataclasses.is_dataclass(value):
-            flat.update({f"{field.name}.{k}": v for k, v in to_flat(value).items()})
-        else:
-            flat[field.name] = _encode(value)
-    return flat
-
-
-def _decode(text, annotation, where: str):
-    """Parse a flat value (a string from the command line or MLflow) into the field's type."""
-    origin = typing.get_origin(annotation)
-    if annotation in ("tuple[int, ...]",) or origin is tuple:
-        if isinstance(text, tuple):
-            return text
-        try:
-            return tuple(int(v) for v in str(text).split(",") if v.strip())
-        except ValueError:
-            raise ConfigError(f"{where}: expected comma-separated integers, got '{text}'") from None
-    for kind in (bool, int, float):
-        if annotation in (kind, kind.__name__):
-            if isinstance(text, kind) and not (kind is int and isinstance(text, bool)):
-                return text
-            if kind is bool:
-                if str(text).lower() in ("true", "1", "yes"):
-                    return True
-                if str(text).lower() in ("false", "0", "no"):
-                    return False
-                raise ConfigError(f"{where}: expected true or false, got '{text}'")
-            try:
-                return kind(text)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{where}: expected {kind.__name__}, got '{text}'") from None
-    return str(text)
-
-
-def _section_type(config_type, name: str, flat: dict):
-    """The dataclass type of a nested field; ``model`` is chosen by ``model.name``."""
-    if name == "model":
-        model_name = flat.get("model.name", CnnLstmConfig.name)
-        if model_name not in MODEL_CONFIGS:
-            raise ConfigError(f"unknown model '{model_name}' (allowed: {', '.join(MODEL_CONFIGS)})")
-        return MODEL_CONFIGS[model_name]
-    return typing.get_type_hints(config_type)[name]
-
-
-def from_flat(flat: dict[str, Any], config_type=TrainConfig, prefix: str = ""):
-    """Rebuild a config from ``to_flat`` output (values may be strings, as MLflow stores them);
-    ``prefix``: the section's own key, so that an error names the full key (``features.version``)."""
-    hints = typing.get_type_hints(config_type)
-    kwargs = {}
-    for field in dataclasses.fields(config_type):
-        if dataclasses.is_dataclass(field.default) or field.name == "model":
-            section = _section_type(config_type, field.name, flat)
-            key = f"{field.name}."
-            sub = {k[len(key):]: v for k, v in flat.items() if k.startswith(key)}
-            kwargs[field.name] = from_flat(sub, section, prefix + key)
-        elif field.name in flat:
-            kwargs[field.name] = _decode(flat[field.name], hints[field.name], prefix + field.name)
-    return config_type(**kwargs)
-
-
-def with_overrides(config, overrides: dict[str, Any]):
-    """Return ``config`` with flat ``key=value`` overrides applied; unknown keys are refused."""
-    flat = to_flat(config)
-    if "model.name" in overrides and overrides["model.name"] != flat.get("model.name"):
-        flat = {k: v for k, v in flat.items() if not k.startswith("model.")}
-    unknown = sorted(set(overrides) - set(flat) - {"model.name"} - set(_model_keys(overrides, flat)))
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(flat))}")
-    flat.update(overrides)
-    return from_flat(flat, type(config))
-
-
-def _model_keys(overrides, flat):
-    name = overrides.get("model.name", flat.get("model.name"))
-    if name not in MODEL_CONFIGS:
-        return []
-    return [f"model.{f.name}" for f in dataclasses.fields(MODEL_CONFIGS[name])]
-
-
-def save_json(config, path) -> None:
-    with open(path, "w") as handle:
-        json.dump(to_flat(config), handle, indent=2, sort_keys=True)
-
-
-def load_json(path, config_type=TrainConfig):
-    with open(path) as handle:
-        return from_flat(json.load(handle), config_type)

@@ -5,9 +5,13 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from vsexp.config import Cnn2dConfig, CnnLstmConfig, ForestConfig
 from vsexp.errors import ConfigError
-from vsexp.models import build_cnn2d, build_cnn_lstm, build_forest
+from vsexp.models.cnn2d.config import Cnn2dConfig
+from vsexp.models.cnn2d.network import build_cnn2d
+from vsexp.models.cnn_lstm.config import CnnLstmConfig
+from vsexp.models.cnn_lstm.network import build_cnn_lstm
+from vsexp.models.forest.config import ForestConfig
+from vsexp.models.forest.estimator import build_forest
 from vsexp.representations.features import FEATURE_GROUP_NAMES, FEATURE_NAMES
 
 
@@ -52,18 +56,20 @@ def test_a_few_steps_lower_the_loss(builder, config, shape):
 
 
 def test_forest_is_balanced_and_seeded():
-    forest = build_forest(ForestConfig(n_estimators=5), seed=3)
+    forest = build_forest(ForestConfig(n_estimators=5), seed=3).named_steps["ensemble"]
     assert forest.class_weight == "balanced_subsample" and forest.random_state == 3 and forest.min_samples_leaf == 1
 
 
 def test_boosted_trees_are_balanced_seeded_and_fit_features_with_missing_values():
     boosted = build_forest(ForestConfig(kind="boosted", n_estimators=30), seed=3)
-    assert boosted.class_weight == "balanced" and boosted.random_state == 3 and boosted.min_samples_leaf == 20
+    ensemble = boosted.named_steps["ensemble"]
+    assert ensemble.class_weight == "balanced" and ensemble.random_state == 3 and ensemble.min_samples_leaf == 20
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1, 2], 60)
     features = rng.normal(size=(180, 4)) + labels[:, None]
     features[::7, 1] = np.nan
-    assert (boosted.fit(features, labels).predict(features) == labels).mean() > 0.8
+    inputs = {"features": features}
+    assert (boosted.fit(inputs, labels).predict(inputs) == labels).mean() > 0.8
 
 
 def test_feature_groups_fit_the_forest_on_their_columns_only():
@@ -72,15 +78,17 @@ def test_feature_groups_fit_the_forest_on_their_columns_only():
     features = rng.normal(size=(120, len(FEATURE_NAMES)))
     features[:, FEATURE_NAMES.index("log_second_period")] += 8 * labels  # only a second-period column knows the class
     features[::9, 0] = np.nan
+    fitted, held_out = {"features": features[::2]}, {"features": features[1::2]}
     accuracy = {}
     for groups in ("", "second_period", "statistics,periodogram,harmonic"):
-        forest = build_forest(ForestConfig(n_estimators=30, feature_groups=groups), seed=0).fit(features[::2], labels[::2])
-        accuracy[groups] = (forest.predict(features[1::2]) == labels[1::2]).mean()
+        forest = build_forest(ForestConfig(n_estimators=30, feature_groups=groups), seed=0).fit(fitted, labels[::2])
+        accuracy[groups] = (forest.predict(held_out) == labels[1::2]).mean()
     assert accuracy[""] > 0.9 and accuracy["second_period"] > 0.9 and accuracy["statistics,periodogram,harmonic"] < 0.75
-    selected = build_forest(ForestConfig(feature_groups="harmonic, statistics")).fit(features, labels)
+    selected = build_forest(ForestConfig(feature_groups="harmonic, statistics")).fit({"features": features}, labels)
     assert selected.named_steps["ensemble"].n_features_in_ == len(FEATURE_GROUP_NAMES["statistics"]) + len(FEATURE_GROUP_NAMES["harmonic"])
-    assert isinstance(build_forest(ForestConfig(feature_groups="statistics,periodogram,harmonic,second_period")),
-                      RandomForestClassifier)  # all groups: the plain ensemble
+    every = build_forest(ForestConfig(feature_groups="statistics,periodogram,harmonic,second_period"))
+    assert [name for name, _ in every.steps] == ["features", "ensemble"]  # all groups: no column selection
+    assert isinstance(every.named_steps["ensemble"], RandomForestClassifier)
 
 
 def test_bad_forest_config_refused():

@@ -3,9 +3,11 @@
 import mlflow
 import pytest
 
-from vsexp.config import with_overrides
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 
 @pytest.mark.parametrize("model, settings", [("baseline", {}), ("multi", {"fit.epochs": 1})])

@@ -4,11 +4,13 @@ import mlflow
 import numpy as np
 import pytest
 
-from vsexp.config import with_overrides
 from vsexp.errors import ConfigError
-from vsexp.pipelines import train as train_module
+from vsexp.models.forest import estimator as forest_estimator
 from vsexp.pipelines.crossval import assign_folds, combine_crossval, crossval
 from vsexp.presets import load_preset
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 
 def test_folds_are_stratified_and_cover_every_star_once():
@@ -44,8 +46,8 @@ class _FitSpy:
 
 
 def test_crossval_scores_every_star_out_of_fold_and_fits_copies_of_fitted_stars_only(monkeypatch):
-    spy = _FitSpy(train_module.build_forest)
-    monkeypatch.setattr(train_module, "build_forest", spy)
+    spy = _FitSpy(forest_estimator.build_forest)
+    monkeypatch.setattr(forest_estimator, "build_forest", spy)
     config = with_overrides(load_preset("tiny", "baseline"), {"augment.copies": 2})
     summary = crossval(config, folds=3)
     table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
@@ -75,8 +77,8 @@ def test_crossval_refuses_unknown_splits():
 
 
 def test_crossval_without_copies_fits_the_other_folds_stars_only(monkeypatch):
-    spy = _FitSpy(train_module.build_forest)
-    monkeypatch.setattr(train_module, "build_forest", spy)
+    spy = _FitSpy(forest_estimator.build_forest)
+    monkeypatch.setattr(forest_estimator, "build_forest", spy)
     summary = crossval(load_preset("tiny", "baseline"), folds=2)
     assert summary["copies"] == 0 and len(summary["fold_macro_f1"]) == 2
     table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
@@ -87,7 +89,7 @@ def test_crossval_of_a_network_trains_each_fold_for_fixed_epochs_in_a_nested_run
     config = with_overrides(load_preset("tiny", "multi"), {"fit.epochs": 2, "augment.copies": 1,
                                                            "model.branches": "folded,features"})
     summary = crossval(config, folds=2)
-    assert summary["model"] == "multi" and summary["copies"] == summary["stars"]
+    assert summary["model"] == "multi[folded,features]" and summary["copies"] == summary["stars"]
     table = mlflow.load_table("crossval/out_of_fold.json", run_ids=[summary["run_id"]])
     assert len(table) == summary["stars"] and np.allclose(table.filter(like="p_").to_numpy().sum(axis=1), 1.0, atol=1e-4)
     children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{summary['run_id']}'",

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pytest
 from mlflow import MlflowClient
 
 from tests.conftest import request_frame
 from vsexp.lightcurves.simulator import simulate_star
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,13 +7,16 @@ import numpy as np
 import pytest
 
 from tests.conftest import request_frame
-from vsexp.config import with_overrides
+from vsexp.config import FeatureConfig
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.ensemble import train_ensemble
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
-from vsexp.representations import cache
+from vsexp.serving import pyfunc as served_pyfunc
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,9 @@ def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members, monke
     stars = [simulate_star("ogle", label, 9100 + i, seed=3) for i, label in enumerate(["RRL", "ECLP", "CEPH"])]
     frame = request_frame(stars)
     calls = []
-    original = cache.extract_features
-    monkeypatch.setattr(cache, "extract_features", lambda curves, **kw: calls.append(kw["version"]) or original(curves, **kw))
+    original = served_pyfunc.features_by
+    monkeypatch.setattr(served_pyfunc, "features_by", lambda curves, extractor, *groups: calls.append(extractor.version)
+                        or original(curves, extractor, *groups))
     predictions = model.predict(frame)
     probabilities = predictions.filter(like="prob_").to_numpy()
     assert probabilities.shape == (3, 5) and np.allclose(probabilities.sum(axis=1), 1)
@@ -53,7 +57,7 @@ def test_ensemble_logs_ablation_reliability_and_serves_raw_curves(members, monke
     # a member trained with an older extractor gets its features by that version, the other by the current
     ensemble = model.unwrap_python_model()
     first = ensemble.members[0]
-    first.transform = dataclasses.replace(first.transform, features_version=1)
+    first.transform = dataclasses.replace(first.transform, extractor=FeatureConfig(version=1))
     calls.clear()
     model.predict(frame)
     assert sorted(calls) == [1, 2]

@@ -23,6 +23,8 @@ from mlflow.entities import ViewType
 from tests.conftest import free_port, post_json, request_frame, stop_process_group, wait_for_http
 from vsexp.lightcurves.simulator import simulate_star
 
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENT = "vsexp-synthetic-ogle"
 MODELS = {name: f"vsexp-synthetic-ogle-{name}" for name in ("baseline", "lstm", "cnn")}
@@ -122,6 +124,21 @@ def test_training_entry_points_register_a_challenger(project, main_job, entry_po
     assert project.client.get_experiment(run.info.experiment_id).name == EXPERIMENT
     assert project.client.get_model_version_by_alias(summary["registered_model"], "challenger").run_id == run.info.run_id
     assert {"test_macro_f1", "test_weighted_f1", "validation_macro_f1"} <= set(run.data.metrics)
+
+
+def _families_without_an_entry_point_of_their_own() -> list[str]:
+    from vsexp.models.registry import family_names
+
+    entry_points = yaml.safe_load((ROOT / "MLproject").read_text())["entry_points"]
+    return [name for name in family_names() if f"train_{name}" not in entry_points] or ["baseline"]
+
+
+@pytest.mark.parametrize("model", _families_without_an_entry_point_of_their_own())
+def test_train_entry_point_trains_any_model_family_by_name(project, main_job, model):
+    summary = project.mlflow_run("train", model=model, preset="tiny", epochs=1)
+    run = project.client.get_run(summary["run_id"])
+    assert run.info.run_name == f"train_{model}" and run.data.tags["vsexp.model"] == model
+    assert project.client.get_model_version_by_alias(summary["registered_model"], "challenger").run_id == run.info.run_id
 
 
 def test_preprocess_entry_point(project, main_job):
@@ -226,7 +243,7 @@ def test_ensemble_and_sparsity_entry_points(project, main_job):
 def test_crossval_and_crossval_combine_entry_points(project, main_job):
     forest = project.mlflow_run("crossval", preset="tiny", folds=2)
     smaller = project.mlflow_run("crossval", preset="tiny", folds=2, settings="model.n_estimators=5")
-    assert project.client.get_run(forest["run_id"]).info.run_name == "crossval_random"
+    assert project.client.get_run(forest["run_id"]).info.run_name == "crossval_baseline"
     combined = project.mlflow_run("crossval_combine", runs=f"{forest['run_id']},{smaller['run_id']}")
     assert 0 <= combined["crossval_macro_f1"] <= 1
 
@@ -330,3 +347,9 @@ def test_every_shell_command_in_the_readme_works(project, main_job):
             for process in servers:
                 stop_process_group(process)
     assert ran >= 10
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):  # on the tiny data set
+        code = block.replace('read_source("synthetic-ogle", class_set="ogle")',
+                             'read_source("synthetic-ogle", class_set="ogle", size="tiny", min_points=40)')
+        result = subprocess.run([sys.executable, "-c", code], cwd=project.folder, env=project.env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0 and "probability" in result.stdout, f"{block}\n{result.stderr[-3000:]}"

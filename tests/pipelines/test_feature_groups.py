@@ -2,15 +2,18 @@
 
 import mlflow
 import numpy as np
+import pytest
 
 from tests.conftest import request_frame
-from vsexp.config import with_overrides
 from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.crossval import crossval
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
 from vsexp.representations.features import FEATURE_GROUP_NAMES, extract_features
 from vsexp.tracking.runs import model_names
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 
 def test_a_forest_on_two_feature_groups_is_logged_named_and_served_from_raw_curves():
@@ -27,7 +30,7 @@ def test_a_forest_on_two_feature_groups_is_logged_named_and_served_from_raw_curv
     served = model.unwrap_python_model()
     assert served.transform.feature_groups == ("periodogram", "harmonic")  # the statistics and second period not computed
     every_feature = extract_features([(s.times, s.mags, s.errors) for s in stars])
-    np.testing.assert_allclose(probabilities, forest.predict_proba(every_feature))
+    np.testing.assert_allclose(probabilities, forest.predict_proba({"features": every_feature}))
 
     ablated = crossval(with_overrides(load_preset("tiny", "baseline"), {"model.feature_groups": "statistics"}), folds=2)
     assert 0 <= ablated["crossval_macro_f1"] <= 1

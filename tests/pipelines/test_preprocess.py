@@ -7,6 +7,8 @@ import pytest
 
 from vsexp.cli import main
 
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
+
 
 def run_cli(capsys, *argv):
     code = main(list(argv))

@@ -13,13 +13,15 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.conftest import free_port, post_json, stop_process_group, wait_for_http
-from vsexp.config import with_overrides
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.outputs import predict, report
 from vsexp.pipelines.promote import promote
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 NAME = "vsexp-synthetic-ogle-baseline"
 

@@ -9,6 +9,8 @@ from vsexp.pipelines.sparsity import sparsity, thin
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
 
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
+
 
 def _curve():
     times = np.concatenate([np.linspace(0, 100, 40), np.linspace(400, 500, 40), np.linspace(800, 900, 40)])

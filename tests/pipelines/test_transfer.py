@@ -3,11 +3,13 @@
 import mlflow
 import pytest
 
-from vsexp.config import with_overrides
 from vsexp.errors import ConfigError
 from vsexp.pipelines.train import train
 from vsexp.pipelines.transfer import transfer
 from vsexp.presets import load_preset
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 CLASS_MAP = {"RRab": "RRL", "RRc": "RRL", "RRd": "RRL", "EW": "ECLP", "EA": "ECLP"}
 

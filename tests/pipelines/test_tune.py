@@ -12,9 +12,11 @@ import mlflow
 import optuna
 import pytest
 
-from vsexp.config import with_overrides
 from vsexp.pipelines.tune import tune
 from vsexp.presets import load_preset
+from vsexp.train_config import with_overrides
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 TINY = with_overrides(load_preset("tiny", "lstm"), {"fit.epochs": 2})
 

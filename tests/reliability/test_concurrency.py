@@ -8,13 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow import MlflowClient
 
-from vsexp.config import with_overrides
 from vsexp.pipelines.promote import promote
 from vsexp.pipelines.train import claimed_work_dir, train
 from vsexp.presets import load_preset
+from vsexp.train_config import with_overrides
 from vsexp.tuning.optuna_search import worker_seed
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,10 @@ import time
 from pathlib import Path
 
 import mlflow
+import pytest
 from mlflow import MlflowClient
+
+pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
 EPOCHS = 30  # long enough that the kill lands mid-training even on a fast machine
 COMMAND = [sys.executable, "-m", "vsexp.cli", "train_lstm", "--preset", "tiny", "--epochs", str(EPOCHS),

@@ -24,7 +24,7 @@ CASES = [
     (["promote", "--name", "no-such-model"], "no registered model 'no-such-model'"),
     (["predict", "--model", "models:/x@champion", "--input", "/no/such/folder", "--output", "p.csv"], "not a folder"),
     (["predict", "--model", "models:/x@champion", "--input", ".", "--output", "p.xlsx"], "must end in .csv or .parquet"),
-    (["tune", "--model", "baseline"], "model must be lstm, cnn, multi, hybrid"),
+    (["tune", "--model", "baseline"], "tune searches a model with a search space: model must be"),
     (["tune", "--backend", "grid"], "allowed: optuna, keras-tuner"),
     (["tune", "--storage", "postgres:/oops"], "malformed storage"),
     (["tune", "--pruner", "sometimes"], "allowed: median, hyperband, none, threshold:NUMBER"),

@@ -6,6 +6,7 @@ import pytest
 from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
 from vsexp.representations.cache import build_representations, curve_triples
+from vsexp.representations.protocol import Settings
 from vsexp.representations.dmdt import (
     DT_MAX_CELLS,
     DmdtBins,
@@ -132,13 +133,13 @@ def test_phase_images_bin_every_pair_by_its_phase_difference():
 
 def test_phase_channel_cached_and_served_alike(tiny_dataset):
     config = DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20, phase_channel=True)
-    representations = build_representations(tiny_dataset, SequenceConfig(length=64), config, kinds=("dmdt",))
+    representations = build_representations(tiny_dataset, ("dmdt",), Settings(SequenceConfig(length=64), config))
     cached = np.asarray(representations.array("dmdt"))
     assert cached.shape == (len(tiny_dataset.table), 16, 12, 2) and cached[..., 1].any()
     raw = curve_triples(tiny_dataset.table.iloc[:5])
-    np.testing.assert_array_equal(representations.transform.inputs("dmdt", raw), cached[:5])
-    plain = build_representations(tiny_dataset, SequenceConfig(length=64), DmdtConfig(max_dm_bins=16, max_dt_bins=12,
-                                                                                     fd_sample=20), kinds=("dmdt",))
+    np.testing.assert_array_equal(representations.transform.inputs(raw)["dmdt"], cached[:5])
+    plain = build_representations(tiny_dataset, ("dmdt",), Settings(SequenceConfig(length=64), DmdtConfig(
+        max_dm_bins=16, max_dt_bins=12, fd_sample=20)))
     np.testing.assert_array_equal(np.asarray(plain.array("dmdt")), cached[..., 0])
 
 

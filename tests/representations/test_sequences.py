@@ -13,6 +13,7 @@ from vsexp.representations import cache
 from vsexp.representations.cache import Transform, build_representations, curve_triples
 from vsexp.representations.features import FEATURE_NAMES, FEATURES_VERSION, MAX_FREQUENCY, extract_features
 from vsexp.representations.folded import Fold
+from vsexp.representations.protocol import Settings
 from vsexp.representations.sequences import SequenceStats, fit_stats, pad_sequences
 
 
@@ -77,59 +78,64 @@ def test_bad_sequence_config_refused():
         SequenceConfig(channels="mag,dt", order="phase")
 
 
+def _settings(sequence=SequenceConfig(length=64), extractor=FeatureConfig(), **dmdt) -> Settings:
+    return Settings(sequence, DmdtConfig(**({"max_dm_bins": 16, "max_dt_bins": 12, "fd_sample": 20} | dmdt)), extractor)
+
+
 def test_representations_are_cached_and_fitted_on_train(tiny_dataset):
-    sequence, dmdt = SequenceConfig(length=64), DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20)
-    first = build_representations(tiny_dataset, sequence, dmdt)
+    first = build_representations(tiny_dataset, ("sequence", "dmdt"), _settings())
     files = sorted(p.name for p in first.folder.glob("*.npy"))
     mtimes = {p: p.stat().st_mtime_ns for p in first.folder.glob("*.npy")}
-    second = build_representations(tiny_dataset, sequence, dmdt)
+    second = build_representations(tiny_dataset, ("sequence", "dmdt"), _settings())
     assert {p: p.stat().st_mtime_ns for p in second.folder.glob("*.npy")} == mtimes
     assert len(files) >= 2
     train = tiny_dataset.split("train")
     all_mags = np.concatenate([m[:64] for m in train["mags"]])
-    assert second.transform.sequence_stats.mean[0] == pytest.approx(all_mags.mean())
-    assert second.inputs("sequence", "test").shape == ((tiny_dataset.table["split"] == "test").sum(), 64, 1)
-    assert second.inputs("dmdt", "train").dtype == np.uint8
+    _, stats = second.transform.states["sequence"]
+    assert stats.mean[0] == pytest.approx(all_mags.mean())
+    test_inputs = second.inputs("test")
+    assert list(test_inputs) == ["sequence", "dmdt"]
+    assert test_inputs["sequence"].shape == ((tiny_dataset.table["split"] == "test").sum(), 64, 1)
+    assert second.inputs("train")["dmdt"].dtype == np.uint8
 
 
 def test_phase_ordered_sequences_cached_and_served_alike(tiny_dataset):
     sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
-    representations = build_representations(tiny_dataset, sequence, DmdtConfig(max_dm_bins=16, max_dt_bins=12,
-                                                                               fd_sample=20), kinds=("sequence",))
+    representations = build_representations(tiny_dataset, ("sequence",), _settings(sequence))
     cached = np.asarray(representations.array("sequence"))
-    stats = representations.transform.sequence_stats
+    _, stats = representations.transform.states["sequence"]
     phase = cached[:, :, 1] * stats.std[1] + stats.mean[1]
     lengths = np.minimum([len(t) for t in tiny_dataset.table["times"]], 64)
     ordered = [np.all(np.diff(phase[i, :n]) >= -1e-5) for i, n in enumerate(lengths)]
     assert all(ordered) and np.mean([phase[i, :n].max() > 0.5 for i, n in enumerate(lengths)]) > 0.9
     raw = curve_triples(tiny_dataset.table.iloc[:5])
-    np.testing.assert_allclose(representations.transform.inputs("sequence", raw), cached[:5], atol=1e-5)
-
-
-EXTRACTOR_FIELDS = ("features_version", "max_frequency", "single_precision")  # what transforms saved before them lack
+    np.testing.assert_allclose(representations.transform.inputs(raw)["sequence"], cached[:5], atol=1e-5)
 
 
 def _record_extractors(monkeypatch) -> list[FeatureConfig]:
     """Replaces the feature extractor by a recorder of the extractor it is called with."""
     extractors = []
-    monkeypatch.setattr(cache, "extract_features", lambda curves, version, max_frequency, single_precision, groups:
-                        extractors.append(FeatureConfig(version, max_frequency, single_precision)) or
+    monkeypatch.setattr(cache, "features_by", lambda curves, extractor, groups: extractors.append(extractor) or
                         np.full((len(curves), len(FEATURE_NAMES)), np.nan, np.float32))
     return extractors
 
 
+def _first_format(transform: Transform) -> dict:
+    """The transform as the first format saved it: every state in one flat dict, no extractor fields."""
+    states = transform.to_dict()["representations"]
+    return {**states["sequence"], "dmdt_bins": states["dmdt"], "fold_bins": 64, "feature_center": None,
+            "feature_scale": None}
+
+
 def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, monkeypatch):
     sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
-    transform = build_representations(tiny_dataset, sequence, DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20),
-                                      kinds=("sequence",)).transform
-    assert transform.features_version == FEATURES_VERSION
+    transform = build_representations(tiny_dataset, ("sequence", "dmdt"), _settings(sequence)).transform
+    assert transform.extractor.version == FEATURES_VERSION
     assert Transform.from_dict(transform.to_dict()).to_dict() == transform.to_dict()
-    saved_before_versions = {k: v for k, v in transform.to_dict().items() if k not in EXTRACTOR_FIELDS}
-    old = Transform.from_dict(saved_before_versions)
-    assert old.features_version == 1 and old.key("sequence") != transform.key("sequence")
-    assert old.key("features") != transform.key("features")
+    old = Transform.from_dict(_first_format(transform), names=["sequence"])  # saved before versions existed
+    assert old.names == ("sequence",) and old.extractor.version == 1 and old.key("sequence") != transform.key("sequence")
     extractors = _record_extractors(monkeypatch)
-    old.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
+    old.inputs(curve_triples(tiny_dataset.table.iloc[:3]))
     assert extractors == [FeatureConfig(1, MAX_FREQUENCY)]  # served with the extractor it was trained with
 
 
@@ -137,32 +143,31 @@ def test_transform_keeps_the_feature_version_it_was_trained_with(tiny_dataset, m
                                        FeatureConfig(max_frequency=12.5, single_precision=True)])
 def test_transform_keeps_the_periodogram_ceiling_and_precision_it_was_trained_with(tiny_dataset, monkeypatch, extractor):
     sequence = SequenceConfig(length=64, channels="mag_centred,phase,log_period", order="phase")
-    dmdt_config = DmdtConfig(max_dm_bins=16, max_dt_bins=12, fd_sample=20)
-    default = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",))
-    other = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("sequence",), extractor=extractor)
+    names = ("features", "sequence", "folded")
+    default = build_representations(tiny_dataset, names, _settings(sequence))
+    other = build_representations(tiny_dataset, names, _settings(sequence, extractor))
     transform = other.transform
     assert transform.extractor == extractor
     assert Transform.from_dict(transform.to_dict()).extractor == transform.extractor
-    for kind in ("features", "sequence", "folded"):  # cached apart from the default extractor's inputs
-        assert transform.key(kind) != default.transform.key(kind)
+    for name in names:  # cached apart from the default extractor's inputs
+        assert transform.key(name) != default.transform.key(name)
     np.testing.assert_array_equal(np.asarray(other.array("features")),
                                   extract_features(curve_triples(tiny_dataset.table), max_frequency=extractor.max_frequency,
                                                    single_precision=extractor.single_precision))
     extractors = _record_extractors(monkeypatch)
-    transform.inputs("sequence", curve_triples(tiny_dataset.table.iloc[:3]))
+    transform.inputs(curve_triples(tiny_dataset.table.iloc[:3]))
     assert extractors == [extractor]
 
 
 def test_regression_a_transform_cached_before_feature_versions_is_not_reused(tiny_dataset):
     # the bug: a transform cached by an earlier vsexp (no version: read as 1) was reused for a new
     # model, whose features then came from version 2 for training but version 1 when served
-    sequence, dmdt_config = SequenceConfig(length=32), DmdtConfig(max_dm_bins=8, max_dt_bins=6, fd_sample=20)
-    fresh = build_representations(tiny_dataset, sequence, dmdt_config).transform
-    old_key = hashlib.sha256(json.dumps([dataclasses.asdict(sequence), dataclasses.asdict(dmdt_config)],
+    settings = _settings(SequenceConfig(length=32), max_dm_bins=8, max_dt_bins=6)
+    fresh = build_representations(tiny_dataset, ("sequence", "dmdt"), settings).transform
+    old_key = hashlib.sha256(json.dumps([dataclasses.asdict(settings.sequence), dataclasses.asdict(settings.dmdt)],
                                         sort_keys=True).encode()).hexdigest()[:12]
-    old_state = {k: v for k, v in fresh.to_dict().items() if k not in EXTRACTOR_FIELDS}
-    (cache.representations_folder(tiny_dataset) / f"transform-{old_key}.json").write_text(json.dumps(old_state))
-    representations = build_representations(tiny_dataset, sequence, dmdt_config, kinds=("features",))
-    assert representations.transform.features_version == FEATURES_VERSION
-    old = cache.Representations(tiny_dataset, Transform.from_dict(old_state), representations.folder)
+    (cache.representations_folder(tiny_dataset) / f"transform-{old_key}.json").write_text(json.dumps(_first_format(fresh)))
+    representations = build_representations(tiny_dataset, ("features", "sequence"), settings)
+    assert representations.transform.extractor.version == FEATURES_VERSION
+    old = cache.Representations(tiny_dataset, Transform.from_dict(_first_format(fresh), ["features"]), representations.folder)
     np.testing.assert_array_equal(np.asarray(old.array("features")), cache.dataset_features(tiny_dataset, FeatureConfig(version=1)))

@@ -27,9 +27,10 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from vsexp.console import tracked
-from vsexp.config import CLASS_ALIASES, SPLITS, DataConfig, parse_source  # noqa: F401  (re-exported)
+from vsexp.config import SPLITS, DataConfig, parse_source  # noqa: F401  (re-exported)
 from vsexp.errors import DatasetError, LightCurveError
 from vsexp.lightcurves import simulator
+from vsexp.lightcurves.classes import CLASS_ALIASES
 from vsexp.lightcurves.readers import iter_folder, list_light_curve_files
 from vsexp.lightcurves.record import LightCurve, RejectionReport, clean
 

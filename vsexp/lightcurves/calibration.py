@@ -16,7 +16,7 @@ import collections
 
 import numpy as np
 
-from vsexp.config import CLASS_ALIASES
+from vsexp.lightcurves.classes import CLASS_ALIASES
 from vsexp.lightcurves import simulator
 from vsexp.lightcurves.readers import iter_folder
 from vsexp.lightcurves.record import LightCurve

@@ -37,16 +37,18 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from vsexp.config import TrainConfig, check_choices
+from vsexp.config import check_choices
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import SPLITS, build_dataset
 from vsexp.errors import ConfigError
-from vsexp.models import input_kind
 from vsexp.models.ensemble import METHODS, ProbabilityCombiner
+from vsexp.models.registry import family
 from vsexp.pipelines.train import concatenate_inputs, fit_model, model_run_tags
 from vsexp.representations.cache import build_representations
+from vsexp.representations.protocol import Settings
 from vsexp.tracking.evaluation import log_evaluation
-from vsexp.tracking.runs import experiment_for, experiment_of_run, log_config, log_dataset, model_names, start_run
+from vsexp.tracking.runs import experiment_for, experiment_of_run, log_config, log_dataset, model_label, model_names, start_run
+from vsexp.train_config import TrainConfig, to_flat
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
@@ -77,22 +79,12 @@ def assign_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return assignment
 
 
-def _rows(inputs, rows):
-    """The ``rows`` of model inputs (an array, or a dict of arrays for a multi-input model)."""
-    if isinstance(inputs, dict):
-        return {k: v[rows] for k, v in inputs.items()}
-    return inputs[rows]
+def _rows(inputs: dict, rows) -> dict:
+    """The ``rows`` of every input."""
+    return {name: array[rows] for name, array in inputs.items()}
 
 
-def _inputs(representations, kind, rows=None):
-    """Model inputs of ``kind`` (a dict for a tuple of kinds) for the dataset's ``rows`` (all when None)."""
-    if isinstance(kind, (tuple, list)):
-        return {k: _inputs(representations, k, rows) for k in kind}
-    values = np.asarray(representations.array(kind))
-    return values if rows is None else values[rows]
-
-
-def _copies_of(dataset, representations, kind, config: TrainConfig, splits, star_ids: pd.Series):
+def _copies_of(dataset, representations, config: TrainConfig, splits, star_ids: pd.Series):
     """The thinned copies of the stars of ``splits``: (model inputs, class indices [m], position in
     ``star_ids`` of each copy's star [m]); None when ``augment.copies`` is 0."""
     if not config.augment.copies:
@@ -101,14 +93,14 @@ def _copies_of(dataset, representations, kind, config: TrainConfig, splits, star
     log_dataset(copies, contexts=splits, suffix="thinned")
     parents = [json.loads(text)["thinned_from"] for text in copies.table["metadata"]]
     position = pd.Series(np.arange(len(star_ids)), index=star_ids.to_numpy())
-    return (_inputs(representations.of(copies), kind), copies.labels_of(copies.table),
+    return (representations.of(copies).inputs(), copies.labels_of(copies.table),
             position.loc[parents].to_numpy())
 
 
 def _fit_fold(config: TrainConfig, fit_inputs, num_classes: int, fold: int):
     """Fit one fold's model; a network logs its learning curves in a nested run. Returns its
     predict-probabilities function."""
-    network = config.model.name != "baseline"
+    network = family(config.model.name).network
     with contextlib.ExitStack() as stack:
         if network:
             stack.enter_context(start_run(f"fold-{fold}", entry_point="crossval", nested=True,
@@ -130,22 +122,22 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
     _check_folds(folds)
     started = time.perf_counter()
     dataset = build_dataset(config.data)
-    kind = input_kind(config.model)
-    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,), extractor=config.features)
+    model_family = family(config.model.name)
+    representations = build_representations(dataset, model_family.inputs(config.model), Settings.of(config))
     classes = dataset.classes
     rows = dataset.table["split"].isin(splits).to_numpy()
     stars = dataset.table[rows].reset_index(drop=True)
-    inputs = _inputs(representations, kind, rows)
+    inputs = _rows(representations.inputs(), rows)
     labels = dataset.labels_of(stars)
     assignment = assign_folds(labels, folds, config.data.seed)
     tags = {**model_run_tags(config, dataset), "vsexp.crossval_splits": "+".join(splits)}
-    model_label = config.model.kind if config.model.name == "baseline" else config.model.name
-    with start_run(f"crossval_{model_label}", entry_point="crossval", experiment=experiment_for(config.data.survey_name),
+    label = model_label(config.model.name, to_flat(config))
+    with start_run(f"crossval_{label}", entry_point="crossval", experiment=experiment_for(config.data.survey_name),
                    tags=tags) as run:
         log_config(config)
         log_dataset(dataset, contexts=splits)
         mlflow.log_params({"crossval.folds": folds, "crossval.splits": ",".join(splits)})
-        copies = _copies_of(dataset, representations, kind, config, splits, stars["object_id"])
+        copies = _copies_of(dataset, representations, config, splits, stars["object_id"])
         probabilities = np.zeros((len(stars), len(classes)))
         fold_scores = []
         for fold in range(folds):
@@ -172,7 +164,7 @@ def crossval(config: TrainConfig, folds: int = 5, splits=DEFAULT_SPLITS) -> dict
         table.insert(0, "label", stars["label"].to_numpy())
         table.insert(0, "object_id", stars["object_id"].to_numpy())
         mlflow.log_table(table, OUT_OF_FOLD)
-        summary = {"run_id": run.info.run_id, "model": model_label, "survey": config.data.survey_name,
+        summary = {"run_id": run.info.run_id, "model": label, "survey": config.data.survey_name,
                    "folds": folds, "splits": list(splits), "stars": len(stars),
                    "copies": 0 if copies is None else len(copies[1]),
                    **{k: round(metrics[k], 4) for k in ("crossval_macro_f1", "crossval_macro_f1_ci_low",

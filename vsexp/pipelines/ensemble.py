@@ -24,7 +24,7 @@ from vsexp.pipelines.evaluate import training_data_config
 from vsexp.representations.cache import dataset_features
 from vsexp.serving.batch import load_classifier
 from vsexp.tracking.evaluation import log_evaluation, log_reliability
-from vsexp.tracking.pyfunc import log_ensemble
+from vsexp.serving.pyfunc import log_ensemble
 from vsexp.tracking.registry import register_challenger, registered_name
 from vsexp.tracking.runs import experiment_for, log_dataset, log_table, model_names, start_run
 from vsexp.training.metrics import evaluate_predictions, reliability
@@ -76,7 +76,7 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
     labels, member_probabilities = {}, {}
     # members that need features (periods, folding) share the dataset's cached ones, by extractor
     features = {c.transform.extractor: np.asarray(dataset_features(dataset, c.transform.extractor))
-                for c in classifiers if c.transform.needs_features(c.input_kind)}
+                for c in classifiers if c.transform.needs_features()}
     for split in ("validation", "test"):
         labels[split] = dataset.labels(split)
         curves = dataset.curves(split)

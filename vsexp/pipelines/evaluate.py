@@ -8,14 +8,15 @@ import logging
 import mlflow
 import numpy as np
 
-from vsexp.config import (CLASS_ALIASES, EVALUATION_SPLITS, DataConfig, check_choices, from_flat,  # noqa: F401
-                          parse_class_map)
+from vsexp.config import EVALUATION_SPLITS, DataConfig, check_choices
 from vsexp.dataset.build import build_dataset, iter_source
 from vsexp.errors import ConfigError, LightCurveError
+from vsexp.lightcurves.classes import CLASS_ALIASES
 from vsexp.lightcurves.record import RejectionReport
 from vsexp.serving.batch import load_classifier, predict_with_progress
 from vsexp.tracking.evaluation import log_evaluation
 from vsexp.tracking.runs import experiment_of_run, log_dataset, start_run
+from vsexp.train_config import from_flat
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ import logging
 
 import mlflow
 
-from vsexp.config import TrainConfig, to_flat
 from vsexp.pipelines.preprocess import preprocess, preprocess_params
 from vsexp.pipelines.train import HEADLINE, train
 from vsexp.reports.comparison import comparison_markdown
 from vsexp.tracking.runs import experiment_for, find_finished_run, start_run
+from vsexp.train_config import TrainConfig, to_flat
 
 log = logging.getLogger(__name__)
 

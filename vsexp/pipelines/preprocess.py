@@ -6,13 +6,15 @@ import logging
 
 import mlflow
 
-from vsexp.config import DataConfig, DmdtConfig, FeatureConfig, SequenceConfig, to_flat
+from vsexp.config import DataConfig, DmdtConfig, FeatureConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, build_dataset, counts_table
 from vsexp.tracking.runs import experiment_for, log_dataset, log_table, start_run
+from vsexp.train_config import to_flat
 
 log = logging.getLogger(__name__)
 
 MAX_ARTIFACT_BYTES = 200 * 2**20  # larger Parquet files stay in the cache, referenced by path
+PAPER_INPUTS = ("sequence", "dmdt")  # what the paper's networks take, built ahead of training
 
 
 def preprocess_params(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: DmdtConfig | None = None,
@@ -33,6 +35,7 @@ def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: D
         The dataset and the summary dict printed as the command's JSON line.
     """
     from vsexp.representations.cache import build_representations
+    from vsexp.representations.protocol import Settings
 
     with start_run("preprocess", entry_point="preprocess", experiment=experiment_for(data.survey_name),
                    nested=nested, tags={"vsexp.survey": data.survey_name}) as run:
@@ -54,8 +57,8 @@ def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: D
         parquet = dataset.path / "lightcurves.parquet"
         if parquet.stat().st_size <= MAX_ARTIFACT_BYTES:
             mlflow.log_artifact(str(parquet), "dataset")
-        representations = build_representations(dataset, sequence or SequenceConfig(), dmdt or DmdtConfig(),
-                                                extractor=features or FeatureConfig())
+        representations = build_representations(dataset, PAPER_INPUTS, Settings(
+            sequence or SequenceConfig(), dmdt or DmdtConfig(), features or FeatureConfig()))
         mlflow.log_dict(representations.describe(), "dataset/representations.json")
         summary = {
             "run_id": run.info.run_id,
@@ -65,6 +68,6 @@ def preprocess(data: DataConfig, sequence: SequenceConfig | None = None, dmdt: D
             "rejected": report["rejected"],
             "rejected_by_reason": report["rejected_by_reason"],
             "counts": manifest["counts"],
-            "dmdt_bins": representations.dmdt_shape,
+            "dmdt_bins": list(representations.transform.states["dmdt"].shape),
         }
     return dataset, summary

@@ -77,12 +77,11 @@ def sparsity(model_uris: list[str], points=(20, 40, 60, 100, 200), modes=MODES, 
                 thinned = [thin(c, n, mode, rng) for c in curves]
                 result = evaluate_predictions(labels, classifier.predict_curves(thinned), classifier.class_names,
                                               interval=False)
-                rows.append({"model": uri, "kind": classifier.input_kind if isinstance(classifier.input_kind, str)
-                             else "+".join(classifier.input_kind), "mode": mode, "points": n,
+                rows.append({"model": uri, "kind": "+".join(classifier.transform.names), "mode": mode, "points": n,
                              "median_points": float(np.median([len(c) for c in thinned])),
                              "macro_f1": result["scalars"]["macro_f1"], "accuracy": result["scalars"]["accuracy"]})
     table = pd.DataFrame(rows)
-    reference = reference or next((u for u in model_uris if "features" == models[u][0].input_kind), None)
+    reference = reference or next((u for u in model_uris if models[u][0].transform.names == ("features",)), None)
     summary = {"rows": rows}
     if reference:
         summary["reference"] = reference

@@ -1,4 +1,4 @@
-"""The training step shared by ``train_lstm``, ``train_cnn`` and ``train_baseline``.
+"""The training step shared by every ``train_<model>`` entry point (one per model family).
 
 dataset (built or reused) -> representations (cached) -> fit -> evaluate on validation and test
 -> log everything -> log the raw-light-curve pyfunc -> register it with the ``challenger`` alias.
@@ -7,7 +7,6 @@ dataset (built or reused) -> representations (cached) -> fit -> evaluate on vali
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import hashlib
 import json
@@ -19,16 +18,17 @@ import uuid
 import mlflow
 import numpy as np
 
-from vsexp.config import ForestConfig, TrainConfig, to_flat
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import build_dataset, cache_root
-from vsexp.models import FAMILY, KERAS_BUILDERS, build_forest, input_kind, input_shape
+from vsexp.models.registry import family, input_shapes
 from vsexp.representations.cache import build_representations
+from vsexp.representations.protocol import Settings
+from vsexp.serving.pyfunc import log_classifier
 from vsexp.tracking.callbacks import MlflowEpochLogger
 from vsexp.tracking.evaluation import log_evaluation, log_history
-from vsexp.tracking.pyfunc import log_classifier
 from vsexp.tracking.registry import register_challenger, registered_name
 from vsexp.tracking.runs import experiment_for, git_commit, log_config, log_dataset, start_run
+from vsexp.train_config import TrainConfig, to_flat
 from vsexp.training.metrics import evaluate_predictions
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,12 @@ def claimed_work_dir(config: TrainConfig, dataset_hash: str, trial_run_id: str |
                 shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def concatenate_inputs(parts):
-    """Concatenate arrays, or dicts of arrays key by key (multi-input models)."""
-    if isinstance(parts[0], dict):
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return np.concatenate(parts)
+def concatenate_inputs(parts: list[dict]) -> dict:
+    """Concatenate dicts of inputs name by name."""
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
-def _thinned_inputs(dataset, representations, kind, config: TrainConfig, fit_splits, summary: dict) -> list:
+def _thinned_inputs(dataset, representations, config: TrainConfig, fit_splits, summary: dict) -> list:
     """(inputs, labels) of the thinned copies of the fitted stars, per fitted split; logged and
     counted in ``summary``."""
     copies = thinned_copies(dataset, config.augment, fit_splits, config.data.min_points)
@@ -91,7 +89,7 @@ def _thinned_inputs(dataset, representations, kind, config: TrainConfig, fit_spl
         log.warning("%d of %d thinned copies kept every point (their stars have no more than data.min_points=%d)",
                     counts["augment_unchanged"], counts["augment_curves"], config.data.min_points)
     thinned = representations.of(copies)
-    return [(thinned.inputs(kind, split), copies.labels(split)) for split in fit_splits]
+    return [(thinned.inputs(split), copies.labels(split)) for split in fit_splits]
 
 
 def _interrupted_run(work_dir) -> str | None:
@@ -108,14 +106,17 @@ def _interrupted_run(work_dir) -> str | None:
 
 
 def fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, work_dir, callbacks, summary: dict):
-    """Fit the forest or the Keras network (logging its history); returns (model, predict probabilities)."""
-    if config.model.name == "baseline":
-        model = build_forest(config.model, seed=config.fit.seed).fit(*fit_inputs)
+    """Fit an estimator once, or a network epoch by epoch (logging its history); returns (model,
+    predict probabilities of ``{name: array}`` inputs)."""
+    model_family = family(config.model.name)
+    shapes = input_shapes(fit_inputs[0])
+    if not model_family.network:
+        model = model_family.build(config.model, shapes, num_classes, config.fit.seed).fit(*fit_inputs)
         return model, model.predict_proba
     from vsexp.training.fit import configure_precision, fit_keras
 
     summary["precision_policy"] = configure_precision(config.fit)
-    model = KERAS_BUILDERS[config.model.name](config.model, input_shape(fit_inputs[0]), num_classes)
+    model = model_family.build(config.model, shapes, num_classes, config.fit.seed)
     mlflow.log_param("model.parameters", model.count_params())
     result = fit_keras(model, config.fit, fit_inputs, validation, num_classes, work_dir=work_dir,
                        callbacks=[MlflowEpochLogger(), *callbacks])
@@ -131,9 +132,9 @@ def fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, wor
 
 def model_run_tags(config: TrainConfig, dataset) -> dict[str, str]:
     """The tags that let the MLflow UI filter runs by survey, model, input and dataset."""
-    name, kind = config.model.name, input_kind(config.model)
-    return {"vsexp.survey": config.data.survey_name, "vsexp.model_family": FAMILY[name], "vsexp.model": name,
-            "vsexp.representation": kind if isinstance(kind, str) else "+".join(kind),
+    model_family = family(config.model.name)
+    return {"vsexp.survey": config.data.survey_name, "vsexp.model_family": model_family.family,
+            "vsexp.model": model_family.name, "vsexp.representation": "+".join(model_family.inputs(config.model)),
             "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset}
 
 
@@ -153,10 +154,10 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         use_active_run: log into the already active run (a search trial's) instead of a new one.
     """
     name = config.model.name
-    kind = input_kind(config.model)
+    model_family = family(name)
     started = time.perf_counter()
     dataset = build_dataset(config.data)
-    representations = build_representations(dataset, config.sequence, config.dmdt, kinds=(kind,), extractor=config.features)
+    representations = build_representations(dataset, model_family.inputs(config.model), Settings.of(config))
     classes = dataset.classes
     tags = {**model_run_tags(config, dataset), "vsexp.fit_splits": "+".join(fit_splits), **(extra_tags or {})}
     trial_run_id = mlflow.active_run().info.run_id if use_active_run else None
@@ -174,12 +175,12 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         log_config(config)
         log_dataset(dataset)
         splits = set(fit_splits) | set(evaluate_splits) | {"validation"}
-        split_inputs = {split: (representations.inputs(kind, split), dataset.labels(split)) for split in splits}
+        split_inputs = {split: (representations.inputs(split), dataset.labels(split)) for split in splits}
         fit_parts = [split_inputs[s] for s in fit_splits]
         summary = {"run_id": run.info.run_id, "model": name, "survey": config.data.survey_name,
                    "classes": classes, "train_stars": int(sum(len(labels) for _, labels in fit_parts))}
         if config.augment.copies:
-            fit_parts += _thinned_inputs(dataset, representations, kind, config, fit_splits, summary)
+            fit_parts += _thinned_inputs(dataset, representations, config, fit_splits, summary)
         fit_inputs = (concatenate_inputs([inputs for inputs, _ in fit_parts]),
                       np.concatenate([labels for _, labels in fit_parts]))
         validation = None if "validation" in fit_splits else split_inputs["validation"]
@@ -193,12 +194,8 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
         if "test" in evaluate_splits:
             summary["per_class_f1"] = {c: round(metrics[f"test_f1_{c}"], 4) for c in classes}
         if register or not use_active_run:
-            transform = representations.transform
-            if isinstance(config.model, ForestConfig):  # served computing only the feature groups it was fitted on
-                transform = dataclasses.replace(transform, feature_groups=config.model.feature_group_list)
-            info = log_classifier(model, input_kind=kind, transform=transform, class_names=classes,
-                                  min_points=config.data.min_points,
-                                  work_dir=work_dir / "export")
+            info = log_classifier(model, transform=model_family.served_transform(config.model, representations.transform),
+                                  class_names=classes, min_points=config.data.min_points, work_dir=work_dir / "export")
         if register:
             model_name = registered_name(config.data.survey_name, name)
             version = register_challenger(info.model_uri, model_name, {

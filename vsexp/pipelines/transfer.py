@@ -50,8 +50,8 @@ def _fine_tuned(model, inputs, labels: np.ndarray, num_classes: int, epochs: int
     return tuned
 
 
-def _subset(inputs, mask: np.ndarray):
-    return {k: v[mask] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[mask]
+def _subset(inputs: dict, mask: np.ndarray) -> dict:
+    return {name: array[mask] for name, array in inputs.items()}
 
 
 def transfer(model_uri: str, source: str, *, class_map: dict[str, str] | None = None, shots=(0, 10, 50),
@@ -78,7 +78,7 @@ def transfer(model_uri: str, source: str, *, class_map: dict[str, str] | None = 
 
     def inputs_of(table):
         curves = dataset.curves_from(table)
-        return classifier.transform.inputs(classifier.input_kind, [(c.times, c.mags, c.errors) for c in curves])
+        return classifier.transform.inputs([(c.times, c.mags, c.errors) for c in curves])
 
     test_labels, pool_labels = test["label"].map(index).to_numpy(), pool["label"].map(index).to_numpy()
     if max(shots) > 0:  # a Keras network: its test inputs are made once and serve every shot count

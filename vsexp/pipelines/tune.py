@@ -17,11 +17,12 @@ import mlflow
 import optuna
 from mlflow import MlflowClient
 
-from vsexp.config import SEARCH_BACKENDS, TrainConfig, check_choices
+from vsexp.config import SEARCH_BACKENDS, check_choices
 from vsexp.dataset.build import cache_root
 from vsexp.errors import ConfigError
 from vsexp.pipelines.train import train
 from vsexp.tracking.runs import experiment_for, start_run
+from vsexp.train_config import TrainConfig
 from vsexp.tuning.optuna_search import (create_study, log_study_summary, make_pruner, make_storage, mark_worker,
                                         optimize)
 from vsexp.tuning.space import active_dimensions, config_from_params, load_space, suggest_optuna
@@ -59,14 +60,12 @@ def tune(base: TrainConfig, *, backend: str = "optuna", study_name: str | None =
          pruner: str = "median", retrain_best: bool = True, seed: int = 42) -> dict:
     """Search, summarise, and (by default) refit and register the best configuration."""
     model = base.model.name
-    if model not in ("lstm", "cnn", "multi"):
-        raise ConfigError(f"tune searches the networks: model must be lstm, cnn or multi, got '{model}'")
     check_choices("search backend", backend, BACKENDS)
     if n_trials is not None and n_trials < 0:
         raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
     if pruner:
         make_pruner(pruner)
-    space = active_dimensions(load_space(model), base)
+    space = active_dimensions(load_space(model), base)  # refuses a model without a search space
     study_name = study_name or f"{model}-{base.data.survey_name}-{base.preset}"
     optuna_storage = make_storage(storage, cache_root() / "optuna" / f"{study_name}.journal") if backend == "optuna" else None
     with start_run(f"tune {study_name}", entry_point="tune", experiment=experiment_for(base.data.survey_name),

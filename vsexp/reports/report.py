@@ -21,12 +21,22 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from vsexp.errors import ConfigError
 from vsexp.reports.paper import PAPER_TABLE4, paper_row
 
 log = logging.getLogger(__name__)
 
 METRICS = ("test_accuracy", "test_macro_precision", "test_macro_recall", "test_macro_f1", "test_weighted_f1")
-MODEL_NAMES = {"lstm": "1D CNN-LSTM", "cnn": "2D CNN", "baseline": "random forest"}
+
+
+def model_title(name: str) -> str:
+    """A model family's title for tables (``1D CNN-LSTM``), or the name of one this version does not know."""
+    from vsexp.models.registry import family
+
+    try:
+        return family(name).title
+    except ConfigError:
+        return name
 
 
 def training_runs(experiment_names: list[str] | None = None) -> pd.DataFrame:
@@ -55,12 +65,12 @@ def metrics_table(runs: pd.DataFrame) -> str:
     for (survey, model), group in runs.groupby(["tags.vsexp.survey", "tags.vsexp.model"], sort=True):
         for _, run in group.iterrows():
             epochs = run.get("metrics.epochs_run")
-            rows.append([survey, MODEL_NAMES.get(model, model), f"`{run['run_id'][:8]}`",
+            rows.append([survey, model_title(model), f"`{run['run_id'][:8]}`",
                          "-" if pd.isna(epochs) else str(int(epochs)),
                          *[_fmt(run.get(f"metrics.{m}")) for m in METRICS]])
         paper = paper_row(survey, model)
         if paper:
-            rows.append([survey, MODEL_NAMES.get(model, model), "**paper**", "100",
+            rows.append([survey, model_title(model), "**paper**", "100",
                          *[_fmt(paper.get(m.removeprefix("test_"))) for m in METRICS]])
     return _table(rows, ["survey", "model", "run", "epochs", "accuracy", "macro P", "macro R", "macro F1", "weighted F1"])
 
@@ -82,7 +92,7 @@ def table4(runs: pd.DataFrame, scratch: Path) -> str:
     for _, run in crts.iterrows():
         confusion = _normalised_confusion(run["run_id"], scratch / run["run_id"])
         if confusion is not None:
-            header.append(f"{run['tags.vsexp.survey']} {MODEL_NAMES.get(run['tags.vsexp.model'])} `{run['run_id'][:8]}`")
+            header.append(f"{run['tags.vsexp.survey']} {model_title(run['tags.vsexp.model'])} `{run['run_id'][:8]}`")
             columns.append(confusion)
     rows = []
     for (true, predicted), (cnn, lstm) in PAPER_TABLE4.items():
@@ -101,7 +111,7 @@ def _copy_figures(runs: pd.DataFrame, folder: Path) -> list[tuple[str, str, str]
                 continue
             name = f"{run['run_id'][:8]}-{Path(artifact).name}"
             shutil.copy(path, folder / name)
-            figures.append((f"{run['tags.vsexp.survey']} {MODEL_NAMES.get(run['tags.vsexp.model'])} `{run['run_id'][:8]}`",
+            figures.append((f"{run['tags.vsexp.survey']} {model_title(run['tags.vsexp.model'])} `{run['run_id'][:8]}`",
                             Path(artifact).stem.replace("_", " "), name))
     return figures
 

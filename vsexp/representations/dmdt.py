@@ -385,3 +385,33 @@ def numpy_dmdt_counts(times: np.ndarray, mags: np.ndarray, bins: DmdtBins) -> np
     dt, dm = pair_differences(times, mags)
     counts, _, _ = np.histogram2d(dm, dt, bins=[bins.dm_edges, bins.dt_edges])
     return counts.astype(np.int64)
+
+
+class DmdtRepresentation:
+    """``dmdt``: [n_dm, n_dt] uint8 maps, or [n_dm, n_dt, 2] with the dm-dphase channel (state: the
+    bins chosen on the training split)."""
+
+    name = "dmdt"
+
+    def fit(self, settings, train) -> DmdtBins:
+        return choose_bins(train.curves, settings.dmdt, seed=train.seed)
+
+    def needs_features(self, bins: DmdtBins) -> bool:
+        return bins.phase_channel
+
+    def compute(self, bins: DmdtBins, curves, features, extractor, progress=None) -> np.ndarray:
+        images = dmdt_images(curves, bins, progress=progress)
+        if not bins.phase_channel:
+            return images
+        from vsexp.representations.folded import curve_folds
+
+        return np.stack([images, dmdt_phase_images(curves, curve_folds(curves, features), bins)], axis=-1)
+
+    def to_dict(self, bins: DmdtBins) -> dict:
+        return bins.to_dict()
+
+    def from_dict(self, data: dict) -> DmdtBins:
+        return DmdtBins.from_dict(data)
+
+
+REPRESENTATION = DmdtRepresentation()

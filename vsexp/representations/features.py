@@ -342,3 +342,39 @@ def extract_features(curves, n_jobs: int = -1, version: int = FEATURES_VERSION,
 def _finite(features: np.ndarray) -> np.ndarray:
     features[~np.isfinite(features)] = np.nan
     return features
+
+
+def features_by(curves, extractor, groups=FEATURE_GROUPS) -> np.ndarray:
+    """``extract_features`` with an extractor's settings (a ``FeatureConfig``)."""
+    return extract_features(curves, version=extractor.version, max_frequency=extractor.max_frequency,
+                            single_precision=extractor.single_precision, groups=groups)
+
+
+class FeaturesRepresentation:
+    """``features``: [F] float32 with NaN where undefined (state: the groups a model uses; the
+    others are not computed when it serves, and stay NaN)."""
+
+    name = "features"
+
+    def fit(self, settings, train) -> tuple[str, ...]:
+        return FEATURE_GROUPS
+
+    def needs_features(self, groups) -> bool:
+        return True
+
+    def compute(self, groups, curves, features, extractor, progress=None) -> np.ndarray:
+        return features if features is not None else features_by(curves, extractor, groups)
+
+    def to_dict(self, groups) -> dict:
+        return {"groups": list(groups)}
+
+    def from_dict(self, data: dict) -> tuple[str, ...]:
+        return tuple(data["groups"])
+
+    def cache_key(self, groups, extractor) -> str:
+        from vsexp.representations.protocol import features_key
+
+        return features_key(extractor)  # every group is cached; a model's groups are its columns
+
+
+REPRESENTATION = FeaturesRepresentation()

@@ -13,6 +13,8 @@ the bin. Period and amplitude themselves are in the feature vector.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import NamedTuple
 
 import numpy as np
@@ -86,3 +88,37 @@ def folded_curves(curves, features: np.ndarray, bins: int) -> np.ndarray:
     """[n, bins, 2] for curves [(times, mags, errors), ...] and their feature vectors [n, F]."""
     return np.stack([fold(np.asarray(t), np.asarray(m), np.asarray(e), folding_period(f), bins)
                      for (t, m, e), f in zip(curves, features)]) if len(curves) else np.zeros((0, bins, 2), np.float32)
+
+
+FOLD_BINS = 64
+
+
+class FoldedRepresentation:
+    """``folded``: [bins, 2] float32, the curve folded at its period (state: the number of bins;
+    nothing is fitted)."""
+
+    name = "folded"
+
+    def fit(self, settings, train) -> int:
+        return FOLD_BINS
+
+    def needs_features(self, bins: int) -> bool:
+        return True
+
+    def compute(self, bins: int, curves, features, extractor, progress=None) -> np.ndarray:
+        return folded_curves(curves, features, bins)
+
+    def to_dict(self, bins: int) -> dict:
+        return {"version": 1, "bins": bins}
+
+    def from_dict(self, data: dict) -> int:
+        return data["bins"]
+
+    def cache_key(self, bins: int, extractor) -> str:
+        from vsexp.representations.protocol import extractor_state
+
+        part = {"version": 1, "bins": bins, "features": extractor_state(extractor)}  # as keyed before the protocol
+        return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
+
+
+REPRESENTATION = FoldedRepresentation()

@@ -108,3 +108,39 @@ def pad_sequences(curves, config: SequenceConfig, stats: SequenceStats, folds=No
         if config.mask:
             out[index, : len(values), -1] = 1.0
     return out
+
+
+def _curve_folds(curves, features, config: SequenceConfig):
+    """Each curve's fold when the sequences need periods (``config.needs_period``), else None."""
+    if not config.needs_period:
+        return None
+    from vsexp.representations.folded import curve_folds
+
+    return curve_folds(curves, features)
+
+
+class SequenceRepresentation:
+    """``sequence``: [length, channels] float32 (state: the settings and the training statistics)."""
+
+    name = "sequence"
+
+    def fit(self, settings, train) -> tuple[SequenceConfig, SequenceStats]:
+        config = settings.sequence
+        features = train.features() if config.needs_period else None
+        return config, fit_stats(train.curves, config, _curve_folds(train.curves, features, config))
+
+    def needs_features(self, state) -> bool:
+        return state[0].needs_period
+
+    def compute(self, state, curves, features, extractor, progress=None) -> np.ndarray:
+        config, stats = state
+        return pad_sequences(curves, config, stats, _curve_folds(curves, features, config))
+
+    def to_dict(self, state) -> dict:
+        return {"sequence_config": dataclasses.asdict(state[0]), "sequence_stats": state[1].to_dict()}
+
+    def from_dict(self, data: dict) -> tuple[SequenceConfig, SequenceStats]:
+        return SequenceConfig(**data["sequence_config"]), SequenceStats.from_dict(data["sequence_stats"])
+
+
+REPRESENTATION = SequenceRepresentation()

@@ -35,7 +35,8 @@ import mlflow
 import pandas as pd
 from mlflow.entities import Param, RunTag
 
-from vsexp.config import comma_separated, to_flat
+from vsexp.errors import ConfigError
+from vsexp.train_config import to_flat
 
 log = logging.getLogger(__name__)
 
@@ -300,22 +301,26 @@ def find_finished_run(entry_point: str, params: dict, experiment: str) -> mlflow
     return None
 
 
+def model_label(name: str, params: dict) -> str:
+    """A model's name with what tells its runs apart (its family's qualifier: the branches of a
+    multi-input network, the kind or feature groups of a feature model): ``multi[folded,features]``,
+    ``baseline[boosted]``, ``baseline``."""
+    from vsexp.models.registry import family
+
+    try:
+        qualifier = family(name).qualifier(params)
+    except ConfigError:  # a run of a model this version does not know
+        qualifier = ""
+    return f"{name}[{qualifier}]" if qualifier else name
+
+
 def model_names(run_ids: list[str]) -> list[str]:
-    """Short readable names of the models the runs trained, in order: the model, then its branches
-    (multi-input) or its kind (feature models other than the random forest) and feature groups (when
-    not all), made unique by position (``multi[folded,features]``, ``baseline[boosted]``,
-    ``baseline[harmonic+periodogram]``, ``baseline#2``)."""
+    """Short readable names of the models the runs trained, in order (``model_label``), made unique
+    by position (``baseline#2``)."""
     names = []
     for position, run_id in enumerate(run_ids):
         run = mlflow.get_run(run_id)
-        params, name = run.data.params, run.data.tags.get("vsexp.model", f"member{position}")
-        if name == "multi":
-            name += f"[{params.get('model.branches', '')}]"
-        elif name == "baseline":
-            qualifiers = [params["model.kind"]] if params.get("model.kind", "random") != "random" else []
-            groups = "+".join(comma_separated(params.get("model.feature_groups", "")))
-            qualifiers += [groups] if groups else []
-            name += f"[{','.join(qualifiers)}]" if qualifiers else ""
+        name = model_label(run.data.tags.get("vsexp.model", f"member{position}"), run.data.params)
         names.append(name if name not in names else f"{name}#{position}")
     return names
 

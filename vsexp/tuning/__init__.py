@@ -1,1 +1,1 @@
-"""Hyperparameter search: spaces (from experiments/search_spaces), Optuna and Keras Tuner drivers."""
+"""Hyperparameter search: spaces (each model family's search_space.toml), Optuna and Keras Tuner drivers."""

@@ -1,4 +1,4 @@
-"""Search spaces: ``experiments/search_spaces/<model>.toml`` -> suggestions -> a ``TrainConfig``.
+"""Search spaces: ``search_space.toml`` in a model family's folder -> suggestions -> a ``TrainConfig``.
 
 A space maps flat config keys to a range::
 
@@ -9,6 +9,10 @@ A space maps flat config keys to a range::
     low = 1e-4
     high = 3e-3
     log = true
+    ["model.folded_filters"]   # a multi-input network's: searched only when its branch is on
+    branch = "folded"
+    layers = 3
+    choices = [16, 32, 64]
 
 ``suggest_optuna`` (the one place that calls ``trial.suggest_*``) and ``suggest_keras_tuner`` turn a
 space into the same flat parameters; ``config_from_params`` applies them to a base config.
@@ -19,20 +23,22 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 
-from vsexp.config import TrainConfig, with_overrides
 from vsexp.errors import ConfigError
-from vsexp.presets import experiments_dir
+from vsexp.models.registry import families, family
+from vsexp.train_config import TrainConfig, with_overrides
 
 
 @dataclasses.dataclass(frozen=True)
 class Dimension:
-    """One searched value: ``choices``, or a ``low``-``high`` range (``log`` scale optional)."""
+    """One searched value: ``choices``, or a ``low``-``high`` range (``log`` scale optional);
+    ``branch``: searched only when the model has that branch on."""
 
     name: str
     choices: tuple | None = None
     low: float | None = None
     high: float | None = None
     log: bool = False
+    branch: str | None = None
 
     def __post_init__(self):
         if self.choices is None and (self.low is None or self.high is None or not self.low < self.high):
@@ -40,31 +46,31 @@ class Dimension:
 
 
 def load_space(model: str) -> list[Dimension]:
-    """The dimensions of ``experiments/search_spaces/<model>.toml`` (per-layer fields expanded)."""
-    path = experiments_dir() / "search_spaces" / f"{model}.toml"
-    if not path.exists():
-        raise ConfigError(f"no search space for model '{model}' ({path} does not exist)")
+    """The dimensions of the model family's search space (per-layer fields expanded).
+
+    Raises:
+        ConfigError: the model is unknown, or its family has no search space.
+    """
+    model_family = family(model)
+    text = model_family.data_file("search_space.toml")
+    if text is None:
+        searchable = ", ".join(f.name for f in families() if f.searchable)
+        raise ConfigError(f"model '{model}' has no search space (searchable: {searchable})")
     dimensions = []
-    for key, spec in tomllib.loads(path.read_text()).items():
+    for key, spec in tomllib.loads(text).items():
         layers = spec.get("layers")
         names = [f"{key}_{i}" for i in range(1, layers + 1)] if layers else [key]
         for name in names:
             dimensions.append(Dimension(name, tuple(spec["choices"]) if "choices" in spec else None,
-                                        spec.get("low"), spec.get("high"), bool(spec.get("log", False))))
+                                        spec.get("low"), spec.get("high"), bool(spec.get("log", False)),
+                                        spec.get("branch")))
     return dimensions
 
 
-BRANCH_FIELDS = {"folded": ("model.folded_",), "features": ("model.feature_",), "dmdt": ("model.dmdt_",),
-                 "sequence": ("model.sequence_", "model.lstm_units")}
-
-
 def active_dimensions(space: list[Dimension], config) -> list[Dimension]:
-    """The dimensions that matter for ``config``: a multi-input network's switched-off branches are left out."""
-    branches = getattr(config.model, "branch_list", None)
-    if branches is None:
-        return space
-    off = tuple(prefix for branch, prefixes in BRANCH_FIELDS.items() if branch not in branches for prefix in prefixes)
-    return [d for d in space if not d.name.startswith(off)] if off else space
+    """The dimensions that matter for ``config``: those of branches that are off are left out."""
+    branches = getattr(config.model, "branch_list", ())
+    return [d for d in space if d.branch is None or d.branch in branches]
 
 
 def _suggest(space: list[Dimension], choice, integer, real) -> dict:

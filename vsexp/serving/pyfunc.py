@@ -7,14 +7,17 @@ and non-positive errors removed, sorted, shared timestamps merged); a row left w
 evaluated with, ``data.min_points``) makes the whole request fail with a message naming the row. Output: ``label``, ``probability`` (of the label), ``n_points`` and one
 ``prob_<class>`` column per class.
 
-Inside the model: the fitted ``Transform`` (sequence statistics, dm-dt bins, features), the class
-names and the Keras model (``.keras``) or the forest (joblib). ``mlflow models serve`` loads it.
+Inside the model: the fitted ``Transform`` (each input's fitted state and the feature extractor),
+the class names and the Keras model (``.keras``) or the scikit-learn pipeline (joblib), both taking
+``{input name: array}``. ``mlflow models serve`` loads it.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
+import re
 from pathlib import Path
 
 import mlflow
@@ -29,13 +32,13 @@ from vsexp.config import FeatureConfig
 from vsexp.console import import_tensorflow_quietly
 from vsexp.errors import LightCurveError
 from vsexp.lightcurves.record import clean
-from vsexp.representations.cache import Transform, features_of
+from vsexp.representations.cache import Transform
+from vsexp.representations.features import features_by
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SERVING_MIN_POINTS = 10  # models logged before they recorded their own minimum
 MAX_ERRORS_SHOWN = 10
-REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
 
 
 def input_schema() -> Schema:
@@ -81,15 +84,16 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         meta = json.loads(Path(context.artifacts["metadata"]).read_text())
         self.class_names = meta["class_names"]
         self.min_points = meta.get("min_points", DEFAULT_SERVING_MIN_POINTS)
-        self.input_kind = meta["input_kind"]
-        self.transform = Transform.from_dict(meta["transform"])
+        self.transform = Transform.from_dict(meta["transform"], _first_format_inputs(meta))
         model_path = context.artifacts["model"]
         self.batch_size = None
         if model_path.endswith(".keras"):
             import_tensorflow_quietly()
             import keras
 
-            self.model = keras.saving.load_model(model_path, compile=False)
+            from vsexp.models.registry import custom_objects
+
+            self.model = keras.saving.load_model(model_path, custom_objects=custom_objects(), compile=False)
             self._predict = self._predict_keras
         else:
             import joblib
@@ -110,13 +114,13 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
     def _predict_keras(self, inputs):
         if self.batch_size is None:
             return self.model.predict(inputs, batch_size=512, verbose=0)
-        count = len(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
+        count = len(next(iter(inputs.values())))
         padded = -(-count // self.batch_size) * self.batch_size
 
         def pad(array):
             return np.concatenate([array, np.zeros((padded - count, *array.shape[1:]), array.dtype)])
 
-        inputs = {k: pad(v) for k, v in inputs.items()} if isinstance(inputs, dict) else pad(inputs)
+        inputs = {k: pad(v) for k, v in inputs.items()}
         return self.model.predict(inputs, batch_size=self.batch_size, verbose=0)[:count]
 
     def predict_curves(self, curves, features: np.ndarray | None = None) -> np.ndarray:
@@ -124,10 +128,10 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         already computed)."""
         if not curves:
             return np.zeros((0, len(self.class_names)))
-        return self.predict_inputs(self.transform.inputs(self.input_kind, _triples(curves), features))
+        return self.predict_inputs(self.transform.inputs(_triples(curves), features))
 
-    def predict_inputs(self, inputs) -> np.ndarray:
-        """[n, num_classes] probabilities for representations already made by ``self.transform``."""
+    def predict_inputs(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """[n, num_classes] probabilities for ``{name: [n, ...]}`` inputs made by ``self.transform``."""
         return np.asarray(self._predict(inputs), dtype=np.float64)
 
     # the type hint is a DataFrame (the signature is given explicitly): MLflow then neither validates
@@ -166,7 +170,7 @@ class EnsembleClassifier(LightCurveClassifier):
         import joblib
 
         meta = json.loads(Path(context.artifacts["metadata"]).read_text())
-        self.class_names, self.batch_size, self.input_kind = meta["class_names"], None, "ensemble"
+        self.class_names, self.batch_size = meta["class_names"], None
         self.min_points = meta.get("min_points", DEFAULT_SERVING_MIN_POINTS)
         self.members = [mlflow.pyfunc.load_model(context.artifacts[f"member_{i}"]).unwrap_python_model()
                         for i in range(meta["members"])]
@@ -184,10 +188,17 @@ class EnsembleClassifier(LightCurveClassifier):
         triples, by_extractor = _triples(curves), {}
         for member in self.members:
             extractor = member.transform.extractor
-            if member.transform.needs_features(member.input_kind) and extractor not in by_extractor:
-                by_extractor[extractor] = features_of(triples, features if extractor == FeatureConfig() else None, extractor)
+            if member.transform.needs_features() and extractor not in by_extractor:
+                by_extractor[extractor] = (features if features is not None and extractor == FeatureConfig()
+                                           else features_by(triples, extractor))
         return self.combiner.predict_proba([member.predict_curves(curves, by_extractor.get(member.transform.extractor))
                                             for member in self.members])
+
+
+def _first_format_inputs(meta: dict) -> list[str] | None:
+    """The inputs of a model saved in the first format (its ``input_kind``: a name or a list)."""
+    kind = meta.get("input_kind")
+    return [kind] if isinstance(kind, str) else kind
 
 
 def _triples(curves) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -195,15 +206,27 @@ def _triples(curves) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 
 def pip_requirements() -> list[str]:
-    return [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
+    """What the served model needs, pinned to the versions installed here: vsexp's own dependencies
+    (read from its installed distribution; vsexp itself travels with the model as code)."""
+    pinned = []
+    for requirement in importlib.metadata.requires("vsexp") or []:
+        if "extra ==" in requirement:
+            continue
+        name = re.match(r"[A-Za-z0-9_.\-]+(\[[^]]*\])?", requirement).group(0)
+        try:
+            version = importlib.metadata.version(re.sub(r"\[.*\]", "", name))
+        except importlib.metadata.PackageNotFoundError:  # the other platform's TensorFlow
+            continue
+        pinned.append(f"{name}=={version}")
+    return pinned
 
 
-def log_classifier(model, *, input_kind: str, transform: Transform, class_names: list[str], work_dir: Path,
+def log_classifier(model, *, transform: Transform, class_names: list[str], work_dir: Path,
                    min_points: int = DEFAULT_SERVING_MIN_POINTS, name: str = "model") -> mlflow.models.model.ModelInfo:
     """Log a Keras model or a fitted forest as a ``LightCurveClassifier`` pyfunc (``min_points``: the
     fewest points of the curves it was trained and evaluated on, its default for shorter requests)."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    if hasattr(model, "predict_proba"):
+    if hasattr(model, "predict_proba"):  # a scikit-learn pipeline; a Keras model is saved as .keras
         import joblib
 
         model_path = work_dir / "forest.joblib"
@@ -212,7 +235,7 @@ def log_classifier(model, *, input_kind: str, transform: Transform, class_names:
         model_path = work_dir / "model.keras"
         model.save(model_path)
     metadata_path = work_dir / "metadata.json"
-    metadata_path.write_text(json.dumps({"class_names": class_names, "input_kind": input_kind,
+    metadata_path.write_text(json.dumps({"class_names": class_names, "inputs": list(transform.names),
                                          "transform": transform.to_dict(), "min_points": min_points}))
     return _log_pyfunc("served_classifier.py", {"model": str(model_path), "metadata": str(metadata_path)},
                        class_names, name, min_points)

@@ -3,6 +3,6 @@ pickled object; loading the model runs it to name the class (see ``pyfunc.log_en
 
 from mlflow.models import set_model
 
-from vsexp.tracking.pyfunc import EnsembleClassifier
+from vsexp.serving.pyfunc import EnsembleClassifier
 
 set_model(EnsembleClassifier())

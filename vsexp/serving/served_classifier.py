@@ -3,6 +3,6 @@ pickled object; loading the model runs it to name the class (see ``pyfunc.log_cl
 
 from mlflow.models import set_model
 
-from vsexp.tracking.pyfunc import LightCurveClassifier
+from vsexp.serving.pyfunc import LightCurveClassifier
 
 set_model(LightCurveClassifier())

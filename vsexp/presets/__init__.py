@@ -1,65 +1,78 @@
-"""Named presets: TOML files in ``experiments/presets/`` turned into ``TrainConfig`` objects.
+"""Named presets: TOML files beside this module (package data) turned into ``TrainConfig`` objects.
 
-A preset file has sections ``[data]``, ``[fit]``, ``[sequence]``, ``[dmdt]``, ``[augment]`` shared by every
-model, and ``[model.lstm]``, ``[model.cnn]``, ``[model.baseline]`` for each architecture::
+A preset file has sections ``[data]``, ``[fit]``, ``[sequence]``, ``[dmdt]``, ``[augment]``,
+``[features]`` shared by every model, and ``[model.<name>]`` for any model family::
 
     [data]
     source = "synthetic-ogle"
     [model.lstm]
     filters = [32, 32, 64, 64]
 
-``load_preset("ogle_small", "lstm")`` gives the config; overrides come after, from the command line.
+``model_size = "tiny"`` at the top starts every model from its family's ``tiny.toml`` (small enough
+for tests); the preset's own ``[model.<name>]`` settings come after.
+
+>>> from vsexp.presets import load_preset
+>>> config = load_preset("tiny", "lstm")
+>>> config.data.size, config.model.filters
+('tiny', (4, 4, 8, 8))
+>>> load_preset("tiny", "hybrid").model.branches
+'sequence,dmdt'
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
 
-from vsexp.config import (MODEL_CONFIGS, AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig, TrainConfig,
-                          from_flat, with_overrides)
+from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FeatureConfig, FitConfig, SequenceConfig
 from vsexp.errors import ConfigError
-
+from vsexp.train_config import TrainConfig, from_flat, with_overrides
 
 SECTIONS = {"data": DataConfig, "fit": FitConfig, "sequence": SequenceConfig, "dmdt": DmdtConfig,
-            "augment": AugmentConfig}
+            "augment": AugmentConfig, "features": FeatureConfig}
 
 
-def experiments_dir() -> Path:
-    """``VSEXP_EXPERIMENTS_DIR``, else ``experiments/`` beside the package."""
-    return Path(os.environ.get("VSEXP_EXPERIMENTS_DIR", Path(__file__).resolve().parents[1] / "experiments"))
+def presets_dir() -> Path:
+    """``VSEXP_PRESETS_DIR``, else the presets installed with the package."""
+    return Path(os.environ.get("VSEXP_PRESETS_DIR", str(resources.files(__name__))))
 
 
 def preset_names() -> list[str]:
-    return sorted(p.stem for p in (experiments_dir() / "presets").glob("*.toml"))
+    return sorted(p.stem for p in presets_dir().glob("*.toml"))
 
 
 def load_preset(name: str, model: str) -> TrainConfig:
-    """The ``TrainConfig`` of preset ``name`` for ``model`` (``lstm``, ``cnn``, ``baseline``, ``multi``,
-    or ``hybrid``: the multi-input network on the paper's two branches, ``sequence,dmdt``)."""
-    if model == "hybrid":
-        return with_overrides(load_preset(name, "multi"), {"model.branches": "sequence,dmdt"})
-    if model not in MODEL_CONFIGS:
-        raise ConfigError(f"unknown model '{model}' (allowed: {', '.join(MODEL_CONFIGS)}, hybrid)")
-    path = experiments_dir() / "presets" / f"{name}.toml"
+    """The ``TrainConfig`` of preset ``name`` for ``model`` (a model family's name, or a variant's:
+    ``hybrid`` is the multi-input network on the paper's two branches, ``sequence,dmdt``)."""
+    from vsexp.models.registry import family
+
+    model_family = family(model)
+    path = presets_dir() / f"{name}.toml"
     if not path.exists():
         raise ConfigError(f"unknown preset '{name}' (allowed: {', '.join(preset_names())})")
     try:
         document = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    flat = {"preset": name, "model.name": model}
+    size = document.pop("model_size", "")
+    if size not in ("", "tiny"):
+        raise ConfigError(f"{path}: model_size must be 'tiny' when given, got '{size}'")
+    flat = {"preset": name, "model.name": model_family.name}
     for section in SECTIONS:
         flat.update({f"{section}.{k}": _flat_value(v) for k, v in document.get(section, {}).items()})
-    flat.update({f"model.{k}": _flat_value(v) for k, v in document.get("model", {}).get(model, {}).items()})
-    known = {f"model.{f}" for f in MODEL_CONFIGS[model].__dataclass_fields__} | {"preset"}
+    if size == "tiny":
+        flat.update({k: _flat_value(v) for k, v in model_family.tiny_settings.items()})
+    flat.update({f"model.{k}": _flat_value(v) for k, v in document.get("model", {}).get(model_family.name, {}).items()})
+    known = {f"model.{f}" for f in model_family.config_type.__dataclass_fields__} | {"preset"}
     for section, config_type in SECTIONS.items():
         known |= {f"{section}.{f}" for f in config_type.__dataclass_fields__}
-    unknown = sorted(set(flat) - known)
+    unknown = sorted(set(flat) - known) + sorted(f"[{k}]" for k in set(document) - set(SECTIONS) - {"model"})
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-    return from_flat(flat)
+    config = from_flat(flat)
+    return with_overrides(config, model_family.settings) if model_family.settings else config
 
 
 def _flat_value(value):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vsexp.config import CnnLstmConfig
+from vsexp.models.cnn_lstm.config import CnnLstmConfig
 
 
 def cnn_lstm_trunk(x, config: CnnLstmConfig, prefix: str = ""):

@@ -18,16 +18,12 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vsexp.config import Cnn2dConfig, CnnLstmConfig, MultiConfig
-from vsexp.models.cnn2d import cnn2d_trunk
-from vsexp.models.cnn_lstm import cnn_lstm_trunk, dense_head
-
-BRANCH_INPUT = {"folded": "folded", "features": "features_scaled", "dmdt": "dmdt", "sequence": "sequence"}
-
-
-def input_kinds(config: MultiConfig) -> tuple[str, ...]:
-    """The representation each enabled branch consumes, in branch order."""
-    return tuple(BRANCH_INPUT[b] for b in config.branch_list)
+from vsexp.models.cnn2d.config import Cnn2dConfig
+from vsexp.models.cnn2d.network import cnn2d_trunk
+from vsexp.models.cnn_lstm.config import CnnLstmConfig
+from vsexp.models.cnn_lstm.network import cnn_lstm_trunk, dense_head
+from vsexp.models.multi import BRANCH_INPUT
+from vsexp.models.multi.config import MultiConfig
 
 
 def build_multi(config: MultiConfig, input_shapes: dict[str, tuple], num_classes: int) -> keras.Model:

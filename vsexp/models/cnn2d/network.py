@@ -21,8 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vsexp.config import Cnn2dConfig
-from vsexp.models.cnn_lstm import dense_head
+from vsexp.models.cnn2d.config import Cnn2dConfig
+from vsexp.models.cnn_lstm.network import dense_head
 
 
 def cnn2d_trunk(inputs, config: Cnn2dConfig, prefix: str = ""):
