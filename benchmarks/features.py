@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vsexp.config import MAX_FREQUENCY
 from vsexp.lightcurves.readers import list_light_curve_files, read_file
 from vsexp.lightcurves.simulator import CRTS_CLASSES, simulate_star
+from vsexp.representations.extractor import MAX_FREQUENCY
 from vsexp.representations.features import FEATURE_NAMES, extract_features
 
 

@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import scipy.fft
 
-from vsexp.config import FEATURES_VERSION, MAX_FREQUENCY
 from vsexp.lightcurves.readers import CRTS_HEADER, list_light_curve_files, read_file
 from vsexp.lightcurves.simulator import CRTS_CLASSES, simulate_star
+from vsexp.representations.extractor import FEATURES_VERSION, MAX_FREQUENCY
 from vsexp.representations.features import (FEATURE_NAMES, candidate_periods, frequency_grid, harmonic_features,
                                             periodograms)
 

@@ -15,9 +15,10 @@ import json
 import typing
 from typing import Any
 
-from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FeatureConfig, FitConfig, SequenceConfig
+from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig
 from vsexp.errors import ConfigError
 from vsexp.models.registry import family
+from vsexp.representations.extractor import FeatureConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from tests.conftest import request_frame
-from vsexp.config import FeatureConfig
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.ensemble import train_ensemble
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
+from vsexp.representations.extractor import FeatureConfig
 from vsexp.serving import pyfunc as served_pyfunc
 from vsexp.train_config import with_overrides
 

@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from vsexp.config import DmdtConfig, FeatureConfig, SequenceConfig
+from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
 from vsexp.representations import cache
 from vsexp.representations.cache import Transform, build_representations, curve_triples
+from vsexp.representations.extractor import FeatureConfig
 from vsexp.representations.features import FEATURE_NAMES, FEATURES_VERSION, MAX_FREQUENCY, extract_features
 from vsexp.representations.folded import Fold
 from vsexp.representations.protocol import Settings

@@ -143,6 +143,29 @@ def iter_source(config: DataConfig):
     yield from iter_folder(path, fmt, min_points=config.min_points, require_labels=True)
 
 
+def read_labelled(config: DataConfig, classes, *, relabel=None, reason: str = "class_not_selected",
+                  among: str = "the selected classes") -> tuple[list, RejectionReport]:
+    """Every valid curve of the source with its class: catalogue aliases resolved (``CLASS_ALIASES``),
+    then ``relabel`` (another survey's names onto a model's), kept when in ``classes`` (None keeps
+    every class). Returns [(LightCurve, class), ...] and the report that counts the rest by reason
+    (invalid curves by what was wrong, the others as ``reason``)."""
+    report, kept = RejectionReport(), []
+    with tracked(iter_source(config), _expected_count(config), f"reading {config.source}", logger=log) as items:
+        for item in items:
+            if isinstance(item, LightCurveError):
+                report.reject(item)
+                continue
+            label = CLASS_ALIASES.get(item.label, item.label)
+            label = relabel.get(label, label) if relabel else label
+            if classes is not None and label not in classes:
+                report.reject(LightCurveError(item.object_id, reason,
+                                              f"label '{item.label}' is not among {among} {list(classes)}"))
+                continue
+            report.accept(item)
+            kept.append((item, label))
+    return kept, report
+
+
 def _iter_long_table(path: Path, min_points: int):
     """A generic long table (``id, time, mag, err, label``), one row per observation."""
     frame = pd.read_parquet(path) if path.name.endswith(".parquet") else pd.read_csv(path)
@@ -204,23 +227,10 @@ def build_dataset(config: DataConfig, *, cache_dir: Path | None = None, rebuild:
         return dataset
 
     selected = config.classes()
-    report = RejectionReport()
-    rows = []
-    total = _expected_count(config)
-    with tracked(iter_source(config), total, f"reading {config.source}", logger=log) as items:
-        for item in items:
-            if isinstance(item, LightCurveError):
-                report.reject(item)
-                continue
-            label = CLASS_ALIASES.get(item.label, item.label)
-            if selected is not None and label not in selected:
-                report.reject(LightCurveError(item.object_id, "class_not_selected",
-                                              f"label '{item.label}' is not among the selected classes {list(selected)}"))
-                continue
-            report.accept(item)
-            rows.append({"object_id": item.object_id, "label": label, "survey": item.survey, "n_points": len(item),
-                         "times": item.times, "mags": item.mags, "errors": item.errors,
-                         "metadata": json.dumps(item.metadata, sort_keys=True, default=str)})
+    curves, report = read_labelled(config, selected)
+    rows = [{"object_id": item.object_id, "label": label, "survey": item.survey, "n_points": len(item),
+             "times": item.times, "mags": item.mags, "errors": item.errors,
+             "metadata": json.dumps(item.metadata, sort_keys=True, default=str)} for item, label in curves]
     if not rows:
         raise DatasetError(f"data source '{config.source}': no usable light curve ({report.summary()})")
     frame = pd.DataFrame(rows)

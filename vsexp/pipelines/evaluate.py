@@ -9,10 +9,8 @@ import mlflow
 import numpy as np
 
 from vsexp.config import EVALUATION_SPLITS, DataConfig, check_choices
-from vsexp.dataset.build import build_dataset, iter_source
-from vsexp.errors import ConfigError, LightCurveError
-from vsexp.lightcurves.classes import CLASS_ALIASES
-from vsexp.lightcurves.record import RejectionReport
+from vsexp.dataset.build import build_dataset, read_labelled
+from vsexp.errors import ConfigError
 from vsexp.serving.batch import load_classifier, predict_with_progress
 from vsexp.tracking.evaluation import log_evaluation
 from vsexp.tracking.runs import experiment_of_run, log_dataset, start_run
@@ -54,21 +52,10 @@ def mapped_split(dataset, split: str, class_names: list[str], class_map: dict[st
 
 def _read_all(data: DataConfig, class_names: list[str], class_map: dict[str, str]):
     """Every valid curve of a source whose class the model knows, with a report of the rest."""
-    report, curves, names = RejectionReport(), [], []
-    for item in iter_source(data):
-        if isinstance(item, LightCurveError):
-            report.reject(item)
-            continue
-        label = CLASS_ALIASES.get(item.label, item.label)
-        label = class_map.get(label, label)
-        if label not in class_names:
-            report.reject(LightCurveError(item.object_id, "unknown_class", f"class '{item.label}' unknown to the model"))
-            continue
-        report.accept(item)
-        curves.append(item)
-        names.append(label)
+    kept, report = read_labelled(data, class_names, relabel=class_map, reason="unknown_class",
+                                 among="the model's classes")
     log.info("evaluation data %s: %s", data.source, report.summary())
-    return curves, names, report
+    return [item for item, _ in kept], [label for _, label in kept], report
 
 
 def default_split(source: str | None, trained_on: DataConfig) -> str:

@@ -6,8 +6,9 @@ import logging
 
 import mlflow
 
-from vsexp.config import DataConfig, DmdtConfig, FeatureConfig, SequenceConfig
+from vsexp.config import DataConfig, DmdtConfig, SequenceConfig
 from vsexp.dataset.build import Dataset, build_dataset, counts_table
+from vsexp.representations.extractor import FeatureConfig
 from vsexp.tracking.runs import experiment_for, log_dataset, log_table, start_run
 from vsexp.train_config import to_flat
 

@@ -26,8 +26,9 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FeatureConfig, FitConfig, SequenceConfig
+from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig
 from vsexp.errors import ConfigError
+from vsexp.representations.extractor import FeatureConfig
 from vsexp.train_config import TrainConfig, from_flat, with_overrides
 
 SECTIONS = {"data": DataConfig, "fit": FitConfig, "sequence": SequenceConfig, "dmdt": DmdtConfig,

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from vsexp.config import FEATURE_GROUPS, FeatureConfig
 from vsexp.console import in_chunks, progress
 from vsexp.dataset.build import Dataset, replace_atomically
+from vsexp.representations.extractor import FEATURE_GROUPS, FeatureConfig
 from vsexp.representations.features import features_by
 from vsexp.representations.protocol import Settings, TrainingSplit, cache_key, features_key, representation
 

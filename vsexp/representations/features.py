@@ -28,7 +28,7 @@ import logging
 import light_curve as lc
 import numpy as np
 
-from vsexp.config import FEATURE_GROUPS, FEATURE_VERSIONS, FEATURES_VERSION, MAX_FREQUENCY, MAX_FREQUENCY_RANGE
+from vsexp.representations.extractor import FEATURE_GROUPS, FEATURE_VERSIONS, FEATURES_VERSION, MAX_FREQUENCY, MAX_FREQUENCY_RANGE
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from vsexp.config import DmdtConfig, FeatureConfig, SequenceConfig
+from vsexp.config import DmdtConfig, SequenceConfig
 from vsexp.errors import ConfigError
+from vsexp.representations.extractor import FeatureConfig
 
 Curves = Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]  # [(times, mags, errors), ...]
 

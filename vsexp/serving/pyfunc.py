@@ -28,11 +28,11 @@ from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types.schema import Array, ColSpec, DataType, ParamSchema, ParamSpec, Schema
 
-from vsexp.config import FeatureConfig
 from vsexp.console import import_tensorflow_quietly
 from vsexp.errors import LightCurveError
 from vsexp.lightcurves.record import clean
 from vsexp.representations.cache import Transform
+from vsexp.representations.extractor import FeatureConfig
 from vsexp.representations.features import features_by
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from vsexp.config import FEATURE_GROUPS, comma_separated
+from vsexp.config import comma_separated
 from vsexp.errors import ConfigError
+from vsexp.representations.extractor import FEATURE_GROUPS
 
 FOREST_KINDS = ("random", "boosted")
 

@@ -7,8 +7,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.pipeline import Pipeline
 
-from vsexp.config import FEATURE_GROUPS
 from vsexp.models.forest.config import ForestConfig
+from vsexp.representations.extractor import FEATURE_GROUPS
 from vsexp.representations.features import feature_columns
 
 
