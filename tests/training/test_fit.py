@@ -22,14 +22,14 @@ class StopAfter(keras.callbacks.Callback):
 
 
 def _model():
-    inputs = keras.Input((6,))
+    inputs = keras.Input((6,), name="values")
     return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(8)(inputs)))
 
 
 @pytest.mark.parametrize("broken", ["latest.weights.h5", "training_metadata.json"])
 def test_resumes_from_the_previous_backup_when_the_latest_is_corrupt(tmp_path, broken):
     rng = np.random.default_rng(0)
-    data = (rng.normal(size=(60, 6)).astype(np.float32), rng.integers(0, 3, 60))
+    data = ({"values": rng.normal(size=(60, 6)).astype(np.float32)}, rng.integers(0, 3, 60))
     fit = FitConfig(epochs=6, batch_size=16, patience=0)
     with pytest.raises(KeyboardInterrupt):
         fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path, callbacks=[StopAfter(2)])
@@ -57,7 +57,7 @@ def test_a_resume_keeps_the_best_checkpoint_and_the_patience_left(tmp_path):
     rng = np.random.default_rng(1)
     inputs = rng.normal(size=(90, 6)).astype(np.float32)
     labels = (inputs[:, 0] > 0).astype(int) + (inputs[:, 1] > 0)  # learnable: three classes from two signs
-    data = (inputs, labels)
+    data = ({"values": inputs}, labels)
     fit = FitConfig(epochs=20, batch_size=16, patience=3, learning_rate=0.01)
     with pytest.raises(KeyboardInterrupt):
         fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path, callbacks=[StopAfter(4)])

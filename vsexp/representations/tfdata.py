@@ -6,18 +6,18 @@ import numpy as np
 import tensorflow as tf
 
 
-def make_dataset(inputs: np.ndarray, labels: np.ndarray | None, *, num_classes: int, batch_size: int,
+def make_dataset(inputs: dict[str, np.ndarray], labels: np.ndarray | None, *, num_classes: int, batch_size: int,
                  shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
     """Batches of (inputs, one-hot labels), reshuffled every epoch when asked, prefetched.
 
-    ``inputs`` is an array [n, ...] or, for multi-input models, a dict of such arrays.
+    ``inputs`` maps each model input's name to its array [n, ...].
 
     The arrays become tensors once. What is shuffled and batched are row indices; each batch is
     then one ``gather`` per tensor, so a step costs a few ops instead of one per example, and an
     epoch has no Python loop.
     """
-    features = {k: tf.constant(v) for k, v in inputs.items()} if isinstance(inputs, dict) else tf.constant(inputs)
-    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    features = {name: tf.constant(array) for name, array in inputs.items()}
+    count = len(next(iter(inputs.values())))
     targets = None if labels is None else tf.constant(np.eye(num_classes, dtype=np.float32)[labels])
     indices = tf.data.Dataset.range(count)
     if shuffle:
