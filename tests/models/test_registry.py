@@ -6,6 +6,7 @@ from pathlib import Path
 import keras
 import mlflow
 import numpy as np
+import optuna
 import pytest
 
 import vsexp.models
@@ -18,6 +19,7 @@ from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
 from vsexp.representations.cache import build_representations
 from vsexp.representations.protocol import Settings
+from vsexp.tuning.space import active_dimensions, config_from_params, load_space, suggest_optuna
 
 FAMILIES = family_names()
 
@@ -77,3 +79,13 @@ def test_family_trains_registers_and_serves_raw_curves(name):
     stars = [simulate_star("ogle", label, 9100 + i, seed=4) for i, label in enumerate(("RRL", "CEPH", "ECLP"))]
     predictions = model.predict(request_frame(stars))
     assert len(predictions) == 3 and predictions.filter(like="prob_").shape[1] == 5
+
+
+@pytest.mark.parametrize("name", [n for n in FAMILIES if family(n).searchable])
+def test_every_point_of_a_family_search_space_is_a_valid_config(name):
+    base = load_preset("tiny", name)
+    space = active_dimensions(load_space(name), base)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(5):
+        config = config_from_params(base, suggest_optuna(study.ask(), space))
+        assert config.model.name == name and config.model != base.model
