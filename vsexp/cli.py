@@ -140,10 +140,12 @@ def cmd_promote(args) -> dict:
         raise ConfigError("a forced promotion needs a reason (--reason)")
     if args.data:
         parse_source(args.data)
+    if args.max_recall_drop > 1:
+        raise ConfigError(f"--max-recall-drop must be in [0, 1], got {args.max_recall_drop}")
     from vsexp.pipelines.promote import promote
 
-    return promote(args.name, metric=args.metric, min_improvement=args.min_improvement, source=args.data or None,
-                   force=args.force, reason=args.reason)
+    return promote(args.name, metric=args.metric, min_improvement=args.min_improvement,
+                   max_recall_drop=args.max_recall_drop, source=args.data or None, force=args.force, reason=args.reason)
 
 
 def cmd_predict(args) -> dict:
@@ -372,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--metric", default="macro_f1", help="macro_f1 (default), weighted_f1, accuracy, balanced_accuracy")
     promote.add_argument("--min-improvement", type=_non_negative_float, default=0.0,
                          help="the challenger must beat the champion by more than this")
+    promote.add_argument("--max-recall-drop", type=_non_negative_float, default=0.05,
+                         help="no class's recall may fall below the champion's by more than this (default 0.05)")
     promote.add_argument("--data", default="", help="score both on this source's test split (default: the challenger's data)")
     promote.add_argument("--force", action="store_true", help="promote regardless of scores (recorded, needs --reason)")
     promote.add_argument("--reason", default="", help="why a forced promotion was made")

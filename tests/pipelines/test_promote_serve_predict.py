@@ -7,19 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from tests.conftest import free_port, post_json, stop_process_group, wait_for_http
+from vsexp.dataset.build import build_dataset
 from vsexp.errors import ConfigError
 from vsexp.lightcurves.simulator import simulate_star
 from vsexp.pipelines.outputs import predict, report
 from vsexp.pipelines.promote import promote
 from vsexp.pipelines.train import train
 from vsexp.presets import load_preset
-from vsexp.train_config import with_overrides
+from vsexp.train_config import to_flat, with_overrides
 
 pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
@@ -38,7 +40,8 @@ def promotions():
     weak = _train(min_samples_leaf=200, n_estimators=5)  # predicts the majority class
     decisions["promote_first"] = promote(NAME)
     good = _train(n_estimators=40)
-    decisions["promote_better"] = promote(NAME)
+    # the weak champion calls every star by one class (recall 1 there): no recall floor for this contest
+    decisions["promote_better"] = promote(NAME, max_recall_drop=1.0)
     worse = _train(min_samples_leaf=200, n_estimators=5)
     decisions["promote_worse"] = promote(NAME)
     return {"weak": weak, "good": good, "worse": worse, **decisions}
@@ -131,3 +134,54 @@ def test_report_puts_every_run_beside_the_paper(promotions, tmp_path):
     assert "| RRab | RRab | 0.29 | 0.55 |" in text and "| LPV | LPV | 0.69 | 0.80 |" in text  # Table 4
     html = (tmp_path / "report" / "report.html").read_text()
     assert "<table>" in html and promotions["good"]["run_id"][:8] in html
+
+
+class _Answers(mlflow.pyfunc.PythonModel):
+    """A stand-in classifier that gives set answers, star by star (keyed by its first time)."""
+
+    def __init__(self, answers: dict, class_names: list[str]):
+        self.answers, self.class_names = answers, class_names
+
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        return pd.DataFrame({"label": [self.answers[round(float(times[0]), 5)] for times in model_input["times"]]})
+
+
+def _register_answers(name: str, config, answers: dict, classes: list[str], alias: str) -> str:
+    with mlflow.start_run():
+        mlflow.log_params({f"data.{k}": v for k, v in to_flat(config.data).items()})
+        info = mlflow.pyfunc.log_model(name="model", python_model=_Answers(answers, classes))
+    version = mlflow.register_model(info.model_uri, name).version
+    MlflowClient().set_registered_model_alias(name, alias, version)
+    return version
+
+
+def test_a_challenger_with_the_better_macro_f1_is_blocked_by_a_class_whose_recall_falls():
+    config = load_preset("tiny", "baseline")
+    dataset = build_dataset(config.data)
+    test = dataset.split("test")
+    classes, truth = dataset.classes, dict(zip((round(float(t[0]), 5) for t in test["times"]), test["label"]))
+    rare, other = classes[1], classes[-1]
+
+    def answers(wrong_in):  # half of each class in wrong_in called `other` (or `rare`), the rest right
+        given, seen = {}, {}
+        for key, label in truth.items():
+            seen[label] = seen.get(label, 0) + 1
+            wrong = label in wrong_in and seen[label] % 2 == 0
+            given[key] = (rare if label == other else other) if wrong else label
+        return given
+
+    name = "vsexp-synthetic-ogle-answers"
+    champion = _register_answers(name, config, answers([c for c in classes if c != rare]), classes, "champion")
+    challenger = _register_answers(name, config, answers([rare]), classes, "challenger")
+    blocked = promote(name)
+    assert blocked["decision"] == "champion_holds" and blocked["challenger_score"] > blocked["champion_score"]
+    assert blocked["recall"]["champion"][rare] - blocked["recall"]["challenger"][rare] > 0.05
+    assert any(f"recall_{rare}" in line for line in blocked["failed_thresholds"])
+    assert MlflowClient().get_model_version_by_alias(name, "champion").version == champion
+    lenient = promote(name, max_recall_drop=0.9)  # the same contest, a looser rule
+    assert lenient["decision"] == "challenger_wins" and lenient["failed_thresholds"] == []
+    assert MlflowClient().get_model_version_by_alias(name, "champion").version == challenger
+    runs = MlflowClient().search_runs([MlflowClient().get_run(blocked["run_id"]).info.experiment_id],
+                                      f"tags.mlflow.parentRunId = '{blocked['run_id']}'")
+    assert sorted(r.data.tags["vsexp.role"] for r in runs) == ["challenger", "champion"]
+    assert all("f1_score" in r.data.metrics and f"recall_{rare}" in r.data.metrics for r in runs)  # MLflow's evaluation

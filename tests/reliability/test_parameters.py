@@ -22,6 +22,7 @@ CASES = [
     (["evaluate", "--model", "models:/no-such-model@champion"], "cannot load model"),
     (["promote", "--name", "x", "--metric", "auc"], "allowed: macro_f1"),
     (["promote", "--name", "no-such-model"], "no registered model 'no-such-model'"),
+    (["promote", "--name", "x", "--max-recall-drop", "2"], "--max-recall-drop must be in [0, 1]"),
     (["predict", "--model", "models:/x@champion", "--input", "/no/such/folder", "--output", "p.csv"], "not a folder"),
     (["predict", "--model", "models:/x@champion", "--input", ".", "--output", "p.xlsx"], "must end in .csv or .parquet"),
     (["tune", "--model", "baseline"], "tune searches a model with a search space: model must be"),
