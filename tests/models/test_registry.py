@@ -75,6 +75,9 @@ def test_family_trains_registers_and_serves_raw_curves(name):
     run = mlflow.get_run(summary["run_id"])
     assert run.data.tags["vsexp.model_family"] == family(name).family
     assert run.data.tags["vsexp.representation"] == "+".join(family(name).inputs(load_preset("tiny", name).model))
+    card = mlflow.MlflowClient().get_model_version(summary["registered_model"], summary["version"]).description
+    assert card.startswith(f"# {summary['registered_model']}") and "**Minimum points**: 40" in card
+    assert card == mlflow.artifacts.load_text(f"runs:/{summary['run_id']}/model_card.md")
     model = mlflow.pyfunc.load_model(summary["model_uri"])
     stars = [simulate_star("ogle", label, 9100 + i, seed=4) for i, label in enumerate(("RRL", "CEPH", "ECLP"))]
     predictions = model.predict(request_frame(stars))

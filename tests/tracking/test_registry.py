@@ -5,6 +5,7 @@ import pytest
 from mlflow import MlflowClient
 
 from vsexp.tracking import registry
+from vsexp.tracking.model_card import model_card
 
 
 @pytest.fixture
@@ -61,3 +62,17 @@ def test_losing_a_version_tag_race_ends_with_the_requested_value(model_name, mon
 def test_a_tag_error_that_is_not_a_race_is_raised(model_name):
     with pytest.raises(mlflow.exceptions.MlflowException):
         registry.tag_version(model_name, "7", {"promotion.decision": "challenger_wins"})
+
+
+def test_model_card_names_data_metrics_per_class_scores_minimum_points_use_and_limits():
+    classes = ["RRab", "RRd"]
+    metrics = {"test_macro_f1": 0.8, "test_macro_f1_ci_low": 0.7, "test_macro_f1_ci_high": 0.9, "test_accuracy": 0.85,
+               **{f"test_{m}_{c}": v for c, v in (("RRab", 0.9), ("RRd", 0.6)) for m in ("precision", "recall", "f1")},
+               "test_support_RRab": 40, "test_support_RRd": 5}
+    card = model_card(registered_model="vsexp-crts-baseline", model="random forest (`baseline`)", inputs="features",
+                      data={"source": "crts:DIR", "survey": "crts", "name": "crts-crts-1", "stars": 45},
+                      classes=classes, metrics=metrics, split="test", min_points=100, run_id="abc", commit=None,
+                      fitted_on="train")
+    assert "| macro-F1 | 0.800 | [0.700, 0.900] |" in card and "| RRd | 0.600 | 0.600 | 0.600 | 5 |" in card
+    assert "**Minimum points**: 100" in card and "## Intended use" in card and "no git checkout" in card
+    assert "Weakest class: RRd" in card and "interval is wide" in card and "simulated" not in card

@@ -23,10 +23,11 @@ from vsexp.models.ensemble import METHODS, ProbabilityCombiner
 from vsexp.pipelines.evaluate import training_data_config
 from vsexp.representations.cache import dataset_features
 from vsexp.serving.batch import load_classifier
-from vsexp.tracking.evaluation import log_evaluation, log_reliability
 from vsexp.serving.pyfunc import log_ensemble
+from vsexp.tracking.evaluation import log_evaluation, log_reliability
+from vsexp.tracking.model_card import model_card
 from vsexp.tracking.registry import register_challenger, registered_name
-from vsexp.tracking.runs import experiment_for, log_dataset, log_table, model_names, start_run
+from vsexp.tracking.runs import experiment_for, git_commit, log_dataset, log_table, model_names, start_run
 from vsexp.training.metrics import evaluate_predictions, reliability
 
 log = logging.getLogger(__name__)
@@ -123,10 +124,18 @@ def train_ensemble(member_uris: list[str], method: str = "stacking", *, seed: in
                    "ablation_test_macro_f1": {r["model"]: round(r["macro_f1"], 4) for r in ablation.to_dict("records")}}
         if register:
             model_name = registered_name(survey, "ensemble")
+            card = model_card(
+                registered_model=model_name, model=f"{method} ensemble of {', '.join(names)}",
+                inputs="each member's own", classes=class_names, metrics=metrics, split="test",
+                data={"source": data.source, "survey": survey, "name": dataset.manifest["name"],
+                      "stars": dataset.manifest["stars"]},
+                min_points=max(classifier.min_points for classifier in classifiers), run_id=run.info.run_id,
+                commit=git_commit(), fitted_on="validation (the combiner; the members on their own fit)")
+            mlflow.log_text(card, "model_card.md")
             version = register_challenger(info.model_uri, model_name, {
                 "test_macro_f1": f"{metrics['test_macro_f1']:.4f}", "dataset": dataset.manifest["name"],
                 "dataset_hash": dataset.manifest["content_hash"], "run_id": run.info.run_id,
-                "fit_splits": "validation"})
+                "fit_splits": "validation"}, card=card)
             summary.update(registered_model=model_name, version=version, model_uri=f"models:/{model_name}@challenger")
         summary["wall_seconds"] = round(time.perf_counter() - started, 1)
         mlflow.log_metric("wall_seconds", summary["wall_seconds"])

@@ -26,8 +26,9 @@ from vsexp.representations.protocol import Settings
 from vsexp.serving.pyfunc import log_classifier
 from vsexp.tracking.callbacks import MlflowEpochLogger
 from vsexp.tracking.evaluation import log_evaluation, log_history
+from vsexp.tracking.model_card import model_card
 from vsexp.tracking.registry import register_challenger, registered_name
-from vsexp.tracking.runs import experiment_for, git_commit, log_config, log_dataset, start_run
+from vsexp.tracking.runs import experiment_for, git_commit, log_config, log_dataset, model_label, start_run
 from vsexp.train_config import TrainConfig, to_flat
 from vsexp.training.metrics import evaluate_predictions
 
@@ -138,6 +139,21 @@ def model_run_tags(config: TrainConfig, dataset) -> dict[str, str]:
             "vsexp.dataset": dataset.manifest["name"], "vsexp.preset": config.preset}
 
 
+def _card(config: TrainConfig, dataset, metrics: dict, fit_splits, evaluate_splits, model_name: str,
+          run_id: str) -> str:
+    """The registered version's model card (see ``vsexp.tracking.model_card``)."""
+    model_family = family(config.model.name)
+    label = model_label(config.model.name, to_flat(config))
+    copies = f" + {config.augment.copies} thinned copies of each star" if config.augment.copies else ""
+    return model_card(
+        registered_model=model_name, model=f"{model_family.title} (`{label}`)",
+        inputs=", ".join(model_family.inputs(config.model)),
+        data={"source": config.data.source, "survey": config.data.survey_name, "name": dataset.manifest["name"],
+              "stars": dataset.manifest["stars"]},
+        classes=dataset.classes, metrics=metrics, split="test" if "test" in evaluate_splits else evaluate_splits[-1],
+        min_points=config.data.min_points, run_id=run_id, commit=git_commit(), fitted_on="+".join(fit_splits) + copies)
+
+
 def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
           extra_tags: dict | None = None, entry_point: str | None = None, fit_splits=("train",),
           evaluate_splits=("validation", "test"), use_active_run: bool = False) -> dict:
@@ -198,10 +214,12 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
                                   class_names=classes, min_points=config.data.min_points, work_dir=work_dir / "export")
         if register:
             model_name = registered_name(config.data.survey_name, name)
+            card = _card(config, dataset, metrics, fit_splits, evaluate_splits, model_name, run.info.run_id)
+            mlflow.log_text(card, "model_card.md")
             version = register_challenger(info.model_uri, model_name, {
                 "test_macro_f1": f"{metrics.get('test_macro_f1', float('nan')):.4f}", "dataset": dataset.manifest["name"],
                 "dataset_hash": dataset.manifest["content_hash"], "run_id": run.info.run_id,
-                "fit_splits": "+".join(fit_splits)})
+                "fit_splits": "+".join(fit_splits)}, card=card)
             mlflow.set_tags({"vsexp.registered_model": model_name, "vsexp.model_version": version})
             summary.update(registered_model=model_name, version=version, model_uri=f"models:/{model_name}@challenger")
         summary["wall_seconds"] = round(time.perf_counter() - started, 1)

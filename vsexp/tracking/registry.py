@@ -19,13 +19,16 @@ def registered_name(survey: str, model: str) -> str:
     return f"vsexp-{survey}-{model}"
 
 
-def register_challenger(model_uri: str, name: str, tags: dict[str, str]) -> str:
-    """Register ``model_uri`` as a new version of ``name`` and alias it ``challenger``.
+def register_challenger(model_uri: str, name: str, tags: dict[str, str], card: str | None = None) -> str:
+    """Register ``model_uri`` as a new version of ``name`` and alias it ``challenger``; ``card`` (the
+    model card, Markdown) becomes the version's description, which the MLflow UI shows.
 
     Returns:
         The new version number (as a string).
     """
     version = mlflow.register_model(model_uri, name, tags=tags)
+    if card:
+        MlflowClient().update_model_version(name, version.version, description=card)
     set_alias(name, CHALLENGER, version.version)
     log.info("registered %s version %s as %s", name, version.version, CHALLENGER)
     return version.version
