@@ -4,6 +4,7 @@ helpers for the servers tests start."""
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,30 @@ def pytest_runtest_makereport(item, call):
             and any(item.get_closest_marker(marker) for marker in SERVICE_MARKERS)):
         report.outcome = "failed"
         report.longrepr = f"a service test may not skip here (VSEXP_REQUIRE_SERVICES=1): {report.longrepr}"
+
+
+POSTGRES_URL = os.environ.get("VSEXP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_or_skip():
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    try:
+        with sqlalchemy.create_engine(POSTGRES_URL).connect():
+            pass
+    except Exception as error:  # any driver or connection failure means no server to test against
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} ({type(error).__name__}); set VSEXP_TEST_POSTGRES")
+    return sqlalchemy
+
+
+@pytest.fixture
+def fresh_postgres_database():
+    """A new, empty PostgreSQL database (dropped afterwards): workers meet Optuna's schema creation."""
+    sqlalchemy = _postgres_or_skip()
+    name = f"vsexp_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()

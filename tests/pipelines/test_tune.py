@@ -111,33 +111,6 @@ def test_worker_killed_mid_trial_is_marked_failed_and_the_study_goes_on(tmp_path
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
 
 
-POSTGRES_URL = os.environ.get("VSEXP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_or_skip():
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    try:
-        with sqlalchemy.create_engine(POSTGRES_URL).connect():
-            pass
-    except Exception as error:  # any driver or connection failure means no server to test against
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} ({type(error).__name__}); set VSEXP_TEST_POSTGRES")
-    return sqlalchemy
-
-
-@pytest.fixture
-def fresh_postgres_database():
-    """A new, empty PostgreSQL database (dropped afterwards): workers meet Optuna's schema creation."""
-    sqlalchemy = _postgres_or_skip()
-    name = f"vsexp_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
-
-
 @pytest.mark.postgres
 def test_four_workers_share_one_study_on_a_fresh_postgres_database(fresh_postgres_database, isolated_workspace):
     workers = _workers(fresh_postgres_database, "pg-shared", 4, 1, isolated_workspace)
