@@ -283,6 +283,10 @@ def test_mlflow_ui_shows_runs_by_name_a_confusion_matrix_and_the_aliases(project
             page.goto(f"{base}/#/models/{name}")
             page.get_by_text("@ challenger").first.wait_for(timeout=60_000)
             page.get_by_text("@ champion").first.wait_for(timeout=60_000)
+            version = project.client.get_model_version_by_alias(name, "champion").version
+            page.goto(f"{base}/#/models/{name}/versions/{version}")  # the version's model card
+            page.get_by_text("Intended use").first.wait_for(timeout=60_000)
+            page.get_by_text("Known limits").first.wait_for(timeout=60_000)
             browser.close()
     finally:
         stop_process_group(server)
