@@ -108,7 +108,7 @@ def stop_process_group(process, timeout: float = 30.0) -> None:
     process.wait(timeout=timeout)
 
 
-SERVICE_MARKERS = ("postgres", "browser")  # tests of real services: in CI (VSEXP_REQUIRE_SERVICES=1) a skip fails
+SERVICE_MARKERS = ("postgres", "browser", "spark")  # tests of real services: in CI (VSEXP_REQUIRE_SERVICES=1) a skip fails
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -70,3 +70,9 @@ def test_serving_budget_benchmark_sets_every_stage_against_the_fft_floor_and_the
 def test_refusal_benchmark_ends_with_the_slowest_refusal(tmp_path):
     result = _run_benchmark("refusal.py", "--repeats", "1", tmp_path=tmp_path)
     assert 0 < result["slowest_refusal_s"] and 0 < result["tensorflow_import_s"]
+
+
+@pytest.mark.spark
+def test_spark_benchmark_reports_throughput_and_scaling_beside_one_machine(tmp_path):
+    result = _run_benchmark("spark_predict.py", "--curves", "30", tmp_path=tmp_path)
+    assert result["spark_curves_per_s"] > 0 and result["local_curves_per_s"] > 0 and result["scaling_efficiency"] > 0

@@ -15,8 +15,9 @@ import os
 import signal
 import sys
 
-from vsexp.config import (COMBINATION_METHODS, EVALUATION_SPLITS, PROMOTION_METRICS, SEARCH_BACKENDS, SPARSITY_MODES,
-                          SPLITS, check_choices, check_pruner, comma_separated, parse_class_map, parse_source)
+from vsexp.config import (COMBINATION_METHODS, ENGINES, EVALUATION_SPLITS, PROMOTION_METRICS, SEARCH_BACKENDS,
+                          SPARSITY_MODES, SPLITS, check_choices, check_pruner, comma_separated, parse_class_map,
+                          parse_source)
 from vsexp.console import quiet_warnings
 from vsexp.errors import ConfigError, VsexpError
 from vsexp.train_config import TrainConfig, with_overrides
@@ -151,14 +152,29 @@ def cmd_promote(args) -> dict:
 def cmd_predict(args) -> dict:
     if args.min_points is not None and args.min_points < 2:
         raise ConfigError(f"--min-points must be >= 2, got {args.min_points}")
-    if not os.path.isdir(args.input):
+    check_choices("engine", args.engine, ENGINES)
+    if args.engine == "spark":
+        remote = "://" in args.input  # hdfs://, s3a://...: Spark reads it
+        if not (remote or os.path.isdir(args.input) or args.input.endswith(".parquet") and os.path.isfile(args.input)):
+            raise ConfigError(f"{args.input}: neither a folder of light curves nor a survey .parquet file")
+    elif not os.path.isdir(args.input):
         raise ConfigError(f"{args.input}: not a folder of light curves")
-    if not args.output.endswith((".csv", ".parquet")):
+    elif not args.output.endswith((".csv", ".parquet")):
         raise ConfigError(f"output '{args.output}' must end in .csv or .parquet")
     from vsexp.pipelines.outputs import predict
 
     return predict(args.model_uri, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
-                   min_points=args.min_points)
+                   min_points=args.min_points, engine=args.engine, master=args.master)
+
+
+def cmd_convert(args) -> dict:
+    if not os.path.isdir(args.input):
+        raise ConfigError(f"{args.input}: not a folder of light curves")
+    if not args.output.endswith(".parquet"):
+        raise ConfigError(f"output '{args.output}' must end in .parquet")
+    from vsexp.pipelines.outputs import convert
+
+    return convert(args.input, args.output, fmt=args.format)
 
 
 def cmd_report(args) -> dict:
@@ -389,7 +405,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--batch-size", type=_positive, default=2048)
     predict.add_argument("--min-points", type=_integer, default=None,
                          help="shorter curves get an error row (default: the model's own minimum, data.min_points)")
+    predict.add_argument("--engine", default="local", help="local (default: this machine, a CSV/Parquet file) or "
+                         "spark (mlflow.pyfunc.spark_udf; --input a folder or a survey .parquet, --output a folder)")
+    predict.add_argument("--master", default="local[*]", help="Spark master (default local[*]: every core here)")
     predict.set_defaults(handler=cmd_predict)
+
+    convert = commands.add_parser("convert", help="write a folder of survey files as Parquet, one row per star")
+    convert.add_argument("--input", required=True, help="folder of light-curve files (any supported format)")
+    convert.add_argument("--output", required=True, help="the .parquet file to write")
+    convert.add_argument("--format", default="auto", help="auto (default), ogle, crts or generic")
+    convert.set_defaults(handler=cmd_convert)
 
     report = commands.add_parser("report", help="write the comparison report from the tracking store")
     report.add_argument("--output", default="reports/out", help="folder for report.md, report.html, figures")

@@ -25,6 +25,7 @@ COMBINATION_METHODS = ("average", "stacking")
 SPARSITY_MODES = ("random", "seasons")
 SEARCH_BACKENDS = ("optuna", "keras-tuner")
 PRUNERS = ("median", "hyperband", "none", "threshold:NUMBER")
+ENGINES = ("local", "spark")  # where predict scores
 
 
 def check_choices(name: str, values, allowed) -> None:

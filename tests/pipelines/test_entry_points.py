@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from mlflow import MlflowClient
@@ -210,6 +211,12 @@ def test_predict_applies_the_models_own_minimum_points(project, main_job, data_d
     forced = project.cli("predict", "--model", f"models:/{MODELS['baseline']}@challenger", "--input", str(folder),
                          "--output", str(tmp_path / "all.csv"), "--min-points", "10")
     assert forced["predicted"] == 4
+
+
+def test_convert_entry_point_writes_a_survey_parquet_for_spark(project, main_job):
+    summary = project.mlflow_run("convert", input=f"{ROOT}/tests/data/ogle", output="survey.parquet")
+    table = pd.read_parquet(project.folder / "survey.parquet")
+    assert summary["files"] == len(table) == 3 and {"id", "times", "mags", "errors", "error"} <= set(table.columns)
 
 
 def test_report_entry_point(project, main_job, tmp_path):

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SERVING_MIN_POINTS = 10  # models logged before they recorded their own minimum
 MAX_ERRORS_SHOWN = 10
+ON_ERROR = ("raise", "row")  # a request with a bad curve fails whole (serving), or gets an error row (bulk)
 
 
 def input_schema() -> Schema:
@@ -50,12 +51,13 @@ def signature(class_names: list[str], min_points: int = DEFAULT_SERVING_MIN_POIN
     outputs = Schema([ColSpec(DataType.string, "label"), ColSpec(DataType.double, "probability"),
                       ColSpec(DataType.long, "n_points")]
                      + [ColSpec(DataType.double, f"prob_{name}") for name in class_names])
-    params = ParamSchema([ParamSpec("min_points", DataType.long, min_points)])
+    params = ParamSchema([ParamSpec("min_points", DataType.long, min_points),
+                          ParamSpec("on_error", DataType.string, "raise")])
     return ModelSignature(inputs=input_schema(), outputs=outputs, params=params)
 
 
-def validate_rows(frame: pd.DataFrame, min_points: int) -> tuple[list, list[str]]:
-    """Clean every row; returns (curves or None per row, error messages for the bad rows)."""
+def validate_rows(frame: pd.DataFrame, min_points: int) -> tuple[list, list[LightCurveError]]:
+    """Clean every row; returns (curves or None per row, the errors of the bad rows)."""
     missing = {"times", "mags", "errors"} - set(frame.columns)
     if missing:
         raise MlflowException(f"input lacks column(s) {sorted(missing)}; send times, mags, errors per star",
@@ -67,7 +69,7 @@ def validate_rows(frame: pd.DataFrame, min_points: int) -> tuple[list, list[str]
             curves.append(clean(object_id, _as_array(times), _as_array(mags), _as_array(errs), min_points=min_points))
         except LightCurveError as error:
             curves.append(None)
-            errors.append(str(error))
+            errors.append(error)
     return curves, errors
 
 
@@ -142,12 +144,36 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
             raise MlflowException("no light curves in the request", error_code=INVALID_PARAMETER_VALUE)
         min_points = int((params or {}).get("min_points", self.min_points))
         curves, errors = validate_rows(frame, min_points)
+        on_error = (params or {}).get("on_error", "raise")
+        if on_error not in ON_ERROR:
+            raise MlflowException(f"on_error must be one of {', '.join(ON_ERROR)}, got '{on_error}'",
+                                  error_code=INVALID_PARAMETER_VALUE)
+        if on_error == "row":  # bulk scoring (Spark): one row per curve, bad ones with their error
+            return self.to_frame_with_errors(curves, errors)
         if errors:
-            shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
+            shown = "; ".join(map(str, errors[:MAX_ERRORS_SHOWN]))
             more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
             raise MlflowException(f"{len(errors)} of {len(frame)} light curves are invalid: {shown}{more}",
                                   error_code=INVALID_PARAMETER_VALUE)
         return self.to_frame(curves, self.predict_curves(curves))
+
+    def to_frame_with_errors(self, curves: list, errors: list[LightCurveError]) -> pd.DataFrame:
+        """``to_frame`` of the valid curves, in request order with the invalid ones: those have an
+        empty ``label``, no probabilities and their ``error`` (empty for the valid ones). Empty
+        strings rather than nulls: Spark cannot type a batch whose strings are all null."""
+        good = [c for c in curves if c is not None]
+        scored = self.to_frame(good, self.predict_curves(good)) if good else None
+        frame = pd.DataFrame(index=range(len(curves)), columns=self.output_columns())
+        rows = [i for i, c in enumerate(curves) if c is not None]
+        if scored is not None:
+            frame.loc[rows, scored.columns] = scored.to_numpy()
+        frame.loc[[i for i, c in enumerate(curves) if c is None], "error"] = [f"{e.reason}: {e}" for e in errors]
+        frame[["label", "error"]] = frame[["label", "error"]].fillna("")
+        return frame.astype({"label": "string", "probability": "float64", "n_points": "Int64", "error": "string",
+                             **{f"prob_{name}": "float64" for name in self.class_names}})
+
+    def output_columns(self) -> list[str]:
+        return ["label", "probability", "n_points", *[f"prob_{name}" for name in self.class_names], "error"]
 
     def to_frame(self, curves, probabilities: np.ndarray) -> pd.DataFrame:
         best = probabilities.argmax(axis=1)
