@@ -1,4 +1,4 @@
-"""Zhang & Bloom (2021, MNRAS 505, 515; arXiv:2011.01243): a temporal CNN made invariant to where a
+"""Zhang & Bloom (2021, MNRAS; arXiv:2011.01243): a temporal CNN made invariant to where a
 folded curve starts, on the folded curve (``folded``: [bins, 2], mean magnitude and point share
 per phase bin).
 
