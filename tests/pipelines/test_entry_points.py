@@ -214,8 +214,9 @@ def test_predict_applies_the_models_own_minimum_points(project, main_job, data_d
 
 
 def test_convert_entry_point_writes_a_survey_parquet_for_spark(project, main_job):
-    summary = project.mlflow_run("convert", input=f"{ROOT}/tests/data/ogle", output="survey.parquet")
-    table = pd.read_parquet(project.folder / "survey.parquet")
+    output = project.folder / "survey.parquet"  # mlflow run runs the command in the project's folder
+    summary = project.mlflow_run("convert", input=f"{ROOT}/tests/data/ogle", output=output)
+    table = pd.read_parquet(output)
     assert summary["files"] == len(table) == 3 and {"id", "times", "mags", "errors", "error"} <= set(table.columns)
 
 
