@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,19 +29,12 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import mlflow  # noqa: E402
-import numpy as np  # noqa: E402
 
-from vsexp.lightcurves.simulator import OGLE_CLASSES, simulate_star  # noqa: E402
 from vsexp.serving.batch import predict_folder  # noqa: E402
 from vsexp.serving.spark import score_survey, survey_to_parquet  # noqa: E402
 
-
-def write_files(folder: Path, count: int) -> None:
-    labels = list(OGLE_CLASSES)
-    for index in range(count):
-        star = simulate_star("ogle", labels[index % len(labels)], index, seed=3)
-        np.savetxt(folder / f"OGLE-SIM-{index:06d}.dat", np.column_stack([star.times - 50000, star.mags, star.errors]),
-                   fmt="%.5f %.4f %.4f")
+sys.path.insert(0, str(Path(__file__).parent))
+from predict import write_files  # noqa: E402  (benchmarks/predict.py: the same simulated OGLE-like files)
 
 
 def main() -> None:

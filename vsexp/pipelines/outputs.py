@@ -48,7 +48,7 @@ def _predict_on_spark(model_uri: str, source: str, output: str, *, fmt: str, min
                       master: str) -> dict:
     from vsexp.serving.spark import score_survey, survey_to_parquet
 
-    _, trained_run = load_classifier(model_uri)
+    trained_run = mlflow.models.get_model_info(model_uri).run_id  # the model itself is loaded by Spark's workers
     with start_run("predict", entry_point="predict", experiment=experiment_of_run(trained_run),
                    tags={"vsexp.model_uri": model_uri, "vsexp.engine": "spark"}) as run:
         mlflow.log_params({"prediction.model_uri": model_uri, "prediction.input": source, "prediction.output": output,

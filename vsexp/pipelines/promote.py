@@ -73,9 +73,10 @@ def evaluation_frame(table: pd.DataFrame) -> pd.DataFrame:
                          for column in ("times", "mags", "errors")}).assign(target=table["label"].to_numpy())
 
 
-def _evaluated(name: str, version: str, role: str, frame: pd.DataFrame, classes: list[str]):
-    """MLflow's evaluation of one version on ``frame``, in a nested run named for it."""
-    served = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+def _evaluated(name: str, version: str, role: str, frame: pd.DataFrame, classes: list[str], served=None):
+    """MLflow's evaluation of one version on ``frame`` (``served``: its pyfunc, when loaded), in a
+    nested run named for it."""
+    served = served or mlflow.pyfunc.load_model(f"models:/{name}/{version}")
 
     def labels(inputs: pd.DataFrame) -> pd.Series:
         return served.predict(inputs[["times", "mags", "errors"]])["label"]
@@ -119,7 +120,8 @@ def promote(name: str, *, metric: str = "macro_f1", min_improvement: float = 0.0
     if source:
         data = dataclasses.replace(data, source=source)
     dataset = build_dataset(data)
-    classes = mlflow.pyfunc.load_model(f"models:/{name}/{challenger.version}").unwrap_python_model().class_names
+    served_challenger = mlflow.pyfunc.load_model(f"models:/{name}/{challenger.version}")
+    classes = served_challenger.unwrap_python_model().class_names
     frame = evaluation_frame(dataset.split(split)[lambda t: t["label"].isin(classes)])
     contest = champion is not None and champion.version != challenger.version
     rule = {"registered_model": name, "metric": f"{split}_{metric}", "min_improvement": min_improvement,
@@ -130,7 +132,7 @@ def promote(name: str, *, metric: str = "macro_f1", min_improvement: float = 0.0
                    tags={"vsexp.registered_model": name}) as run:
         # prefixed: `mlflow run` has already logged the entry point's own parameters (metric, data...)
         mlflow.log_params({f"promotion.{k}": v for k, v in rule.items()})
-        results = {"challenger": _evaluated(name, challenger.version, "challenger", frame, classes)}
+        results = {"challenger": _evaluated(name, challenger.version, "challenger", frame, classes, served_challenger)}
         if contest:
             results["champion"] = _evaluated(name, champion.version, "champion", frame, classes)
         failed = []
