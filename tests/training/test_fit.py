@@ -45,6 +45,35 @@ def test_resumes_from_the_previous_backup_when_the_latest_is_corrupt(tmp_path, b
     assert result.epochs_run == 6 and len(result.history["val_loss"]) == 6  # the epoch before the resume counts
 
 
+def test_an_interruption_in_the_middle_of_a_backup_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    """SIGTERM (a KeyboardInterrupt in the CLI) can land while Keras writes the weights: the file so far
+    is an HDF5 file without the variables, which loads as "expected 3 variables, received 0"."""
+    import h5py
+
+    rng = np.random.default_rng(2)
+    data = ({"values": rng.normal(size=(60, 6)).astype(np.float32)}, rng.integers(0, 3, 60))
+    fit = FitConfig(epochs=6, batch_size=16, patience=0)
+    save_weights, backups = keras.Model.save_weights, []
+
+    def interrupted_at_the_third_backup(model, filepath, overwrite=True):
+        if "backup" in str(filepath):
+            backups.append(filepath)
+            if len(backups) == 3:
+                h5py.File(filepath, "w").close()  # begun, not finished
+                raise KeyboardInterrupt
+        save_weights(model, filepath, overwrite=overwrite)
+
+    monkeypatch.setattr(keras.Model, "save_weights", interrupted_at_the_third_backup)
+    with pytest.raises(KeyboardInterrupt):
+        fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path)
+    monkeypatch.setattr(keras.Model, "save_weights", save_weights)
+
+    result = fit_keras(_model(), fit, data, data, 3, work_dir=tmp_path)
+
+    assert result.resumed_at_epoch == 2  # the backups of epochs 0 and 1 were whole; epoch 2's never landed
+    assert result.epochs_run == 6
+
+
 class Sabotage(keras.callbacks.Callback):
     """Zeroes the model's weights after every batch: every epoch it is run in scores worse than chance."""
 

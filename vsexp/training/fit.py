@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -59,18 +61,55 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras' BackupAndRestore, keeping the previous epoch's copy (``double_checkpoint``) and
-    falling back to it when a kill -9 in the middle of a write left the latest weights *or* the
-    epoch file unreadable (Keras falls back on an OSError only; a truncated JSON raises JSONDecodeError)."""
+    """Keras' BackupAndRestore with each backup written atomically (to a temporary file, then
+    renamed: an interruption in the middle of a write leaves the previous backup whole; Keras writes
+    in place, and a SIGTERM mid-write left weights that load as "0 variables"), keeping the previous
+    epoch's copy (``double_checkpoint``) and falling back to it when the latest weights or epoch file
+    are unreadable anyway (Keras falls back on an OSError only; a truncated JSON raises
+    JSONDecodeError, truncated weights a ValueError)."""
 
     def __init__(self, backup_dir: str):
         super().__init__(backup_dir, double_checkpoint=True)
 
+    def _save_model(self):
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        weights, metadata = Path(self._weights_path), Path(self._training_metadata_path)
+        for latest, previous in ((weights, self._prev_weights_path), (metadata, self._prev_training_metadata_path)):
+            if latest.exists():
+                shutil.copyfile(latest, previous)
+        temporary_weights = folder / "writing.weights.h5"
+        self.model.save_weights(filepath=str(temporary_weights), overwrite=True)
+        os.replace(temporary_weights, weights)
+        temporary_metadata = metadata.with_name(metadata.name + ".tmp")
+        temporary_metadata.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+        os.replace(temporary_metadata, metadata)
+
     def _load_model(self):
         try:
             super()._load_model()
-        except json.JSONDecodeError as error:
-            raise OSError(f"unreadable backup epoch file {self._training_metadata_path}: {error}") from error
+        except (json.JSONDecodeError, ValueError) as error:
+            raise OSError(f"unreadable backup in {self.backup_dir}: {error}") from error
+
+
+class BestCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Keras' ModelCheckpoint of the best weights only, written atomically like the backup: an
+    interruption in the middle of a write leaves the previous best whole."""
+
+    def __init__(self, path: Path, monitor: str, mode: str):
+        super().__init__(str(path), monitor=monitor, mode=mode, save_best_only=True, save_weights_only=True)
+        self.path = path
+
+    def _save_model(self, epoch, batch, logs):
+        writing = self.path.with_name("writing." + self.path.name)
+        writing.unlink(missing_ok=True)
+        self.filepath = str(writing)
+        try:
+            super()._save_model(epoch, batch, logs)
+        finally:
+            self.filepath = str(self.path)
+        if writing.exists():  # a new best
+            os.replace(writing, self.path)
 
 
 class ResumableState(keras.callbacks.Callback):
@@ -158,15 +197,13 @@ def fit_keras(model: keras.Model, fit: FitConfig, train: tuple[np.ndarray, np.nd
     timer = EpochTimer()
     checkpoint = early_stopping = None
     if validation is not None:
-        checkpoint = keras.callbacks.ModelCheckpoint(str(best_path), monitor=fit.monitor, mode=mode,
-                                                     save_best_only=True, save_weights_only=True)
+        checkpoint = BestCheckpoint(best_path, monitor=fit.monitor, mode=mode)
         if fit.patience > 0:
             early_stopping = keras.callbacks.EarlyStopping(monitor=fit.monitor, mode=mode, patience=fit.patience)
     state = ResumableState(work_dir / "fit_state.json", checkpoint, early_stopping)
     # BackupAndRestore last: an epoch is backed up only after every other callback (logging,
     # checkpoint, the resumable state) has seen it, so a kill between them repeats an epoch's log on
-    # resume rather than losing it. Keras writes the backup in place; a kill -9 mid-write left it
-    # unreadable in CI ("bad object header version number")
+    # resume rather than losing it. Both it and the best checkpoint write atomically.
     all_callbacks = [timer, *callbacks, *filter(None, (checkpoint, early_stopping)), state,
                      BackupAndRestore(str(work_dir / "backup"))]
     class_weight = balanced_class_weights(train[1], num_classes) if fit.class_weights == "balanced" else None
