@@ -58,9 +58,12 @@ def test_refinement_benchmark_compares_the_batch_with_one_fit_per_frequency(tmp_
 def test_serving_budget_benchmark_sets_every_stage_against_the_fft_floor_and_the_goal(tmp_path):
     result = _run_benchmark("serving_budget.py", "--curves", "20", "--max-frequency", "12.5", "--goal", "500",
                             tmp_path=tmp_path)
-    stages = ["read", "statistics", "peak_periodogram", "harmonic_fits", "residual_periodogram"]
-    assert all(result[f"{stage}_ms"] > 0 for stage in stages)
+    stages = ["read", "statistics", "peak_periodogram", "harmonic_fits", "residual_search"]
+    assert all(result[f"{stage}_ms"] > 0 for stage in [*stages, "residual_search_full", "residual_search_coarse"])
     assert abs(sum(result[f"{stage}_ms"] for stage in stages) - result["project_ms_per_curve"]) < 0.01
+    assert result["cost_vs_peak_periodogram"] == pytest.approx(
+        result["project_ms_per_curve"] / result["peak_periodogram_ms"], abs=0.002)
+    assert result["cost_vs_peak_periodogram_full_search"] > 1
     assert result["budget_ms_per_curve"] == os.cpu_count() * 1000 / 500  # ms of CPU per curve the goal allows
     assert result["fft_floor_ms_per_curve"] > 0 and result["floor_max_curves_per_s"] > result["project_max_curves_per_s"]
     assert result["statistics_only_ms_per_curve"] == pytest.approx(result["read_ms"] + result["statistics_ms"], abs=0.002)

@@ -24,6 +24,15 @@ def test_batched_explained_variance_equals_one_fit_per_frequency(harmonics, spac
     np.testing.assert_allclose(batched, one_by_one, rtol=1e-9, atol=1e-12)
 
 
+def test_several_refinement_grids_in_one_batch_give_the_numbers_of_one_grid_at_a_time():
+    times, mags, errors = sine_curve(n=150, period=0.6, amplitude=0.4, span=800.0)
+    weights = 1.0 / errors**2
+    grids = np.stack([features_module.refinement_candidates(f, 800.0) for f in (1 / 0.6, 1 / 0.3, 2.9)])
+    batched = explained_variances(times, mags, weights, grids, 2)
+    one_by_one = np.concatenate([explained_variances(times, mags, weights, grid, 2) for grid in grids])
+    np.testing.assert_array_equal(batched, one_by_one)
+
+
 def test_explained_variance_stays_a_fraction_where_the_normal_equations_are_singular():
     times, mags, errors = sine_curve(n=150, period=0.6, amplitude=0.4, span=800.0)
     frequencies = np.array([0.0, 1e-7, 1 / 0.6])  # a zero frequency repeats the constant: a singular Gram matrix
@@ -119,3 +128,26 @@ def test_the_statistics_alone_are_computed_without_either_periodogram(monkeypatc
     assert np.isfinite(features[0, feature_columns(["statistics"])]).all()
     with pytest.raises(ValueError, match="feature groups must be a non-empty subset of statistics, periodogram"):
         extract_features([sine_curve(n=120, period=0.7)], groups=("colour",))
+
+
+def _double_mode(period=0.4, ratio=0.745, visits=250, span=2800.0, seed=3):
+    """A double-mode pulsator observed as CRTS does: four exposures within ~30 minutes per visit."""
+    rng = np.random.default_rng(seed)
+    nights = np.sort(rng.choice(int(span), visits, replace=False)) + rng.uniform(0.0, 0.3, visits)  # one visit a night
+    times = (nights[:, None] + np.arange(4)[None, :] * 0.007).ravel() + 53_500.0
+    fundamental = period / ratio
+    mags = 15 + 0.25 * np.sin(2 * np.pi * times / period) + 0.12 * np.sin(2 * np.pi * times / fundamental + 1.0)
+    errors = np.full(times.size, 0.03)
+    return times, mags + rng.normal(0, 0.03, times.size), errors, fundamental
+
+
+def test_the_coarse_residual_search_finds_a_double_mode_stars_other_mode_as_the_full_one_does():
+    times, mags, errors, fundamental = _double_mode()
+    full, coarse = (extract_features([(times, mags, errors)], second_period=way)[0] for way in ("full", "coarse"))
+    first = FEATURE_NAMES.index("log_second_period")
+    np.testing.assert_array_equal(full[:first], coarse[:first])  # only the second-period group differs
+    for found in (full, coarse):
+        assert abs(10 ** found[first] - fundamental) < 1e-3 and abs(found[first + 2] - 0.745) < 1e-3
+    assert coarse[first + 1] == pytest.approx(full[first + 1], rel=0.1)  # the same peak's signal-to-noise
+    with pytest.raises(ValueError, match="second_period"):
+        extract_features([(times, mags, errors)], second_period="nowhere")

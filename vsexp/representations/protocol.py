@@ -110,13 +110,17 @@ def cache_key(name: str, state, extractor: FeatureConfig) -> str:
 
 
 def extractor_state(extractor: FeatureConfig):
-    """What identifies an extractor in cache keys: its version alone at the default ceiling and
-    precision (the keys made before either could change), else the version with the ceiling and,
-    when single, the precision."""
-    if extractor.max_frequency == FeatureConfig.max_frequency and not extractor.single_precision:
+    """What identifies an extractor in cache keys: its version alone when every other setting is
+    at its default (the keys made before they could change), else the version with the ceiling and
+    the settings that are not at their defaults."""
+    if extractor == FeatureConfig(version=extractor.version):
         return extractor.version
     state = {"version": extractor.version, "max_frequency": extractor.max_frequency}
-    return state | {"single_precision": True} if extractor.single_precision else state
+    if extractor.single_precision:
+        state["single_precision"] = True
+    if extractor.second_period != FeatureConfig.second_period:
+        state["second_period"] = extractor.second_period
+    return state
 
 
 def features_key(extractor: FeatureConfig = FeatureConfig()) -> str:
