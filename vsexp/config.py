@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vsexp.errors import ConfigError, DatasetError
 
-from vsexp.lightcurves.classes import CLASS_SETS
+from vsexp.lightcurves.classes import CLASS_SETS, OTHER
 
 
 # The allowed values of the entry points' own parameters, here so that the CLI refuses a bad one
@@ -97,6 +97,8 @@ class DataConfig:
         size: synthetic size preset (``tiny``, ``small``, ``medium``, ``paper``); ignored for files.
         class_set: ``ogle`` or ``crts`` (the paper's classes) or a comma-separated list of names.
         min_points: light curves with fewer valid points are rejected (the paper keeps >= 100).
+        other_class: every labelled star whose class is outside ``class_set`` becomes class
+            ``Other`` instead of being left out (a classifier that can say "none of these").
         seed: seeds the simulator and the split.
         train_fraction / validation_fraction: the rest is the test split (paper: 0.6 / 0.2 / 0.2).
     """
@@ -105,6 +107,7 @@ class DataConfig:
     size: str = "small"
     class_set: str = "auto"
     min_points: int = 100
+    other_class: bool = False
     seed: int = 42
     train_fraction: float = 0.6
     validation_fraction: float = 0.2
@@ -113,6 +116,8 @@ class DataConfig:
         check_choices("data.size", self.size, SYNTHETIC_SIZES)
         if self.min_points < 2:
             raise ConfigError(f"data.min_points must be >= 2, got {self.min_points}")
+        if self.other_class and self.class_set in ("all", "generic"):
+            raise ConfigError(f"data.other_class needs a class set to be 'other' than, got data.class_set={self.class_set}")
         if not (0 < self.train_fraction < 1 and 0 < self.validation_fraction < 1
                 and self.train_fraction + self.validation_fraction < 1):
             raise ConfigError(
@@ -136,11 +141,10 @@ class DataConfig:
     def classes(self) -> tuple[str, ...] | None:
         """The selected class names, or None to keep every label."""
         name = self.survey if self.class_set == "auto" else self.class_set
-        if name in CLASS_SETS:
-            return CLASS_SETS[name]
         if name in ("all", "generic"):
             return None
-        return comma_separated(name)
+        named = CLASS_SETS[name] if name in CLASS_SETS else comma_separated(name)
+        return (*named, OTHER) if self.other_class and OTHER not in named else named
 
 
 SEQUENCE_CHANNELS = ("mag", "mag_centred", "dt", "dmag", "phase", "log_period")
@@ -275,6 +279,27 @@ class FitConfig:
             raise ConfigError(f"fit.mixed_precision must be auto, on or off, got '{self.mixed_precision}'")
         if self.monitor not in ("val_macro_f1", "val_loss", "val_accuracy"):
             raise ConfigError(f"fit.monitor must be val_macro_f1, val_loss or val_accuracy, got '{self.monitor}'")
+
+
+@dataclasses.dataclass(frozen=True)
+class UnknownConfig:
+    """When a served model answers ``unknown`` rather than a class.
+
+    Attributes:
+        rate: the share of the validation split's stars of the named classes (every class but
+            ``Other``) that the model may call ``unknown``; 0 (the default) never does. The model's
+            probabilities are calibrated by a temperature fitted on the validation split (log loss),
+            and the threshold is that quantile of the validation stars' calibrated top probability:
+            a star whose calibrated top probability is lower is ``unknown``. Both are fitted on the
+            validation split (so a refit on train + validation cannot have them) and travel with the
+            served model.
+    """
+
+    rate: float = 0.0
+
+    def __post_init__(self):
+        if not 0.0 <= self.rate < 1.0:
+            raise ConfigError(f"unknown.rate must be in [0, 1), got {self.rate}")
 
 
 @dataclasses.dataclass(frozen=True)

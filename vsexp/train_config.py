@@ -15,7 +15,7 @@ import json
 import typing
 from typing import Any
 
-from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig
+from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig, UnknownConfig
 from vsexp.errors import ConfigError
 from vsexp.models.registry import family
 from vsexp.representations.extractor import FeatureConfig
@@ -32,6 +32,7 @@ class TrainConfig:
     dmdt: DmdtConfig = DmdtConfig()
     augment: AugmentConfig = AugmentConfig()
     features: FeatureConfig = FeatureConfig()
+    unknown: UnknownConfig = UnknownConfig()
     preset: str = "custom"
 
 

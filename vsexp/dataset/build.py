@@ -30,7 +30,7 @@ from vsexp.console import tracked
 from vsexp.config import SPLITS, DataConfig, parse_source  # noqa: F401  (re-exported)
 from vsexp.errors import DatasetError, LightCurveError
 from vsexp.lightcurves import simulator
-from vsexp.lightcurves.classes import CLASS_ALIASES
+from vsexp.lightcurves.classes import CLASS_ALIASES, OTHER
 from vsexp.lightcurves.readers import iter_folder, list_light_curve_files
 from vsexp.lightcurves.record import LightCurve, RejectionReport, clean
 
@@ -112,7 +112,10 @@ def _source_fingerprint(config: DataConfig) -> dict:
 
 
 def dataset_key(config: DataConfig) -> str:
-    payload = {"config": dataclasses.asdict(config), "source": _source_fingerprint(config), "format": FORMAT_VERSION}
+    settings = dataclasses.asdict(config)
+    if not config.other_class:  # a setting added later, left out at its default: earlier datasets keep their names
+        del settings["other_class"]
+    payload = {"config": settings, "source": _source_fingerprint(config), "format": FORMAT_VERSION}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -147,8 +150,9 @@ def read_labelled(config: DataConfig, classes, *, relabel=None, reason: str = "c
                   among: str = "the selected classes") -> tuple[list, RejectionReport]:
     """Every valid curve of the source with its class: catalogue aliases resolved (``CLASS_ALIASES``),
     then ``relabel`` (another survey's names onto a model's), kept when in ``classes`` (None keeps
-    every class). Returns [(LightCurve, class), ...] and the report that counts the rest by reason
-    (invalid curves by what was wrong, the others as ``reason``)."""
+    every class); with ``config.other_class`` a class outside them becomes ``Other``. Returns
+    [(LightCurve, class), ...] and the report that counts the rest by reason (invalid curves by what
+    was wrong, the others as ``reason``)."""
     report, kept = RejectionReport(), []
     with tracked(iter_source(config), _expected_count(config), f"reading {config.source}", logger=log) as items:
         for item in items:
@@ -157,7 +161,9 @@ def read_labelled(config: DataConfig, classes, *, relabel=None, reason: str = "c
                 continue
             label = CLASS_ALIASES.get(item.label, item.label)
             label = relabel.get(label, label) if relabel else label
-            if classes is not None and label not in classes:
+            if classes is not None and label not in classes and config.other_class:
+                label = OTHER
+            elif classes is not None and label not in classes:
                 report.reject(LightCurveError(item.object_id, reason,
                                               f"label '{item.label}' is not among {among} {list(classes)}"))
                 continue

@@ -6,3 +6,4 @@ CLASS_SETS = {
     "crts": ("EW", "EA", "RRab", "RRc", "RRd", "RSCVn", "LPV"),
 }
 CLASS_ALIASES = {"RS_CVn": "RSCVn", "RRC": "RRc", "RRD": "RRd", "RRAB": "RRab", "CEP": "CEPH", "ECL": "ECLP", "RRLYR": "RRL"}
+OTHER = "Other"  # with data.other_class, every catalogue class outside the class set becomes this one

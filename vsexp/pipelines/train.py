@@ -20,6 +20,8 @@ import numpy as np
 
 from vsexp.dataset.augment import thinned_copies
 from vsexp.dataset.build import build_dataset, cache_root
+from vsexp.errors import ConfigError
+from vsexp.lightcurves.classes import OTHER
 from vsexp.models.registry import family, input_shapes
 from vsexp.representations.cache import build_representations
 from vsexp.representations.protocol import Settings
@@ -31,6 +33,7 @@ from vsexp.tracking.registry import register_challenger, registered_name
 from vsexp.tracking.runs import experiment_for, git_commit, log_config, log_dataset, model_label, start_run
 from vsexp.train_config import TrainConfig, to_flat
 from vsexp.training.metrics import evaluate_predictions
+from vsexp.training.unknown import UNKNOWN_METRICS, fit_unknown, scale_temperature, unknown_metrics
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,17 @@ def _card(config: TrainConfig, dataset, metrics: dict, fit_splits, evaluate_spli
         min_points=config.data.min_points, run_id=run_id, commit=git_commit(), fitted_on="+".join(fit_splits) + copies)
 
 
+def _fit_unknown(config: TrainConfig, probabilities: dict, validation_labels, classes) -> dict | None:
+    """The ``unknown`` decision fitted on the validation split (``UnknownConfig``), logged; None when off."""
+    if not config.unknown.rate:
+        return None
+    unknown = fit_unknown(probabilities["validation"], validation_labels, classes, config.unknown.rate)
+    mlflow.log_metrics({"unknown_temperature": unknown["temperature"], "unknown_threshold": unknown["threshold"]})
+    log.info("unknown below a calibrated top probability of %.3f (temperature %.2f; %.1f%% of the validation "
+             "stars of the named classes)", unknown["threshold"], unknown["temperature"], 100 * config.unknown.rate)
+    return unknown
+
+
 def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: bool = False,
           extra_tags: dict | None = None, entry_point: str | None = None, fit_splits=("train",),
           evaluate_splits=("validation", "test"), use_active_run: bool = False) -> dict:
@@ -171,6 +185,9 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
     """
     name = config.model.name
     model_family = family(name)
+    if config.unknown.rate and "validation" in fit_splits:
+        raise ConfigError("unknown.rate is fitted on the validation split; a model fitted on it cannot have one "
+                          "(set unknown.rate=0 for a refit on train + validation)")
     started = time.perf_counter()
     dataset = build_dataset(config.data)
     representations = build_representations(dataset, model_family.inputs(config.model), Settings.of(config))
@@ -201,17 +218,27 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
                       np.concatenate([labels for _, labels in fit_parts]))
         validation = None if "validation" in fit_splits else split_inputs["validation"]
         model, predict = fit_model(config, fit_inputs, validation, len(classes), work_dir, callbacks, summary)
+        probabilities = {split: np.asarray(predict(split_inputs[split][0]))
+                         for split in dict.fromkeys([*evaluate_splits, *(["validation"] if config.unknown.rate else [])])}
+        unknown = _fit_unknown(config, probabilities, split_inputs["validation"][1], classes)
         metrics = {}
         for split in evaluate_splits:
-            inputs, labels = split_inputs[split]
-            evaluation = evaluate_predictions(labels, np.asarray(predict(inputs)), classes)
-            metrics.update(log_evaluation(evaluation, classes, split))
+            labels = split_inputs[split][1]
+            calibrated = scale_temperature(probabilities[split], unknown["temperature"]) if unknown else probabilities[split]
+            metrics.update(log_evaluation(evaluate_predictions(labels, calibrated, classes), classes, split))
+            if unknown or OTHER in classes:  # what the Other class and the unknown answer catch, and cost
+                threshold = unknown["threshold"] if unknown else 0.0
+                found = {f"{split}_{k}": v for k, v in unknown_metrics(labels, calibrated, classes, threshold).items()}
+                mlflow.log_metrics(found)
+                metrics.update(found)
         summary.update({k: round(metrics[k], 4) for k in HEADLINE if k in metrics})
         if "test" in evaluate_splits:
             summary["per_class_f1"] = {c: round(metrics[f"test_f1_{c}"], 4) for c in classes}
+            summary.update({f"test_{k}": round(metrics[f"test_{k}"], 4) for k in UNKNOWN_METRICS if f"test_{k}" in metrics})
         if register or not use_active_run:
             info = log_classifier(model, transform=model_family.served_transform(config.model, representations.transform),
-                                  class_names=classes, min_points=config.data.min_points, work_dir=work_dir / "export")
+                                  class_names=classes, min_points=config.data.min_points, work_dir=work_dir / "export",
+                                  unknown=unknown)
         if register:
             model_name = registered_name(config.data.survey_name, name)
             card = _card(config, dataset, metrics, fit_splits, evaluate_splits, model_name, run.info.run_id)

@@ -1,7 +1,7 @@
 """Named presets: TOML files beside this module (package data) turned into ``TrainConfig`` objects.
 
 A preset file has sections ``[data]``, ``[fit]``, ``[sequence]``, ``[dmdt]``, ``[augment]``,
-``[features]`` shared by every model, and ``[model.<name>]`` for any model family::
+``[features]``, ``[unknown]`` shared by every model, and ``[model.<name>]`` for any model family::
 
     [data]
     source = "synthetic-ogle"
@@ -26,13 +26,13 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig
+from vsexp.config import AugmentConfig, DataConfig, DmdtConfig, FitConfig, SequenceConfig, UnknownConfig
 from vsexp.errors import ConfigError
 from vsexp.representations.extractor import FeatureConfig
 from vsexp.train_config import TrainConfig, from_flat, with_overrides
 
 SECTIONS = {"data": DataConfig, "fit": FitConfig, "sequence": SequenceConfig, "dmdt": DmdtConfig,
-            "augment": AugmentConfig, "features": FeatureConfig}
+            "augment": AugmentConfig, "features": FeatureConfig, "unknown": UnknownConfig}
 
 
 def presets_dir() -> Path:

@@ -90,7 +90,8 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
     """Classify every light-curve file below ``folder`` and write one row per file to ``output``.
 
     Returns:
-        Counts: files, predicted, errors by reason, curves per second, the output path.
+        Counts: files, predicted, errors by reason, predictions by label (``unknown`` included), curves
+        per second, the output path.
     """
     folder, output = check_arguments(folder, output)
     classifier = classifier or load_classifier(model_uri)[0]
@@ -99,7 +100,7 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
     if not files:
         raise ConfigError(f"{folder}: no light-curve files")
     classifier.use_batch_mode()
-    writer, errors = _Writer(output), collections.Counter()
+    writer, errors, labels = _Writer(output), collections.Counter(), collections.Counter()
     columns = ["file", "id", "label", "probability", "n_points", *[f"prob_{c}" for c in classifier.class_names], "error"]
 
     def classify(chunk, items) -> pd.DataFrame:
@@ -107,6 +108,7 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
         good = [(p, c) for p, c in zip(chunk, items) if not isinstance(c, LightCurveError)]
         if good:
             frame = classifier.to_frame([c for _, c in good], classifier.predict_curves([c for _, c in good]))
+            labels.update(frame["label"])
             frame.insert(0, "id", [c.object_id for _, c in good])
             frame.insert(0, "file", [str(p) for p, _ in good])
             rows.append(frame)
@@ -137,7 +139,7 @@ def predict_folder(model_uri: str, folder, output, *, fmt: str = "auto", batch_s
             writer.close()
     seconds = time.perf_counter() - started
     summary = {"output": str(output), "files": len(files), "predicted": len(files) - sum(errors.values()),
-               "errors": sum(errors.values()), "errors_by_reason": dict(errors),
+               "errors": sum(errors.values()), "errors_by_reason": dict(errors), "labels": dict(sorted(labels.items())),
                "curves_per_s": round(len(files) / seconds, 1) if seconds > 0 else float("nan")}
     log.info("predicted %d of %d files (%s errors) at %.0f curves/s", summary["predicted"], len(files),
              summary["errors"], summary["curves_per_s"])

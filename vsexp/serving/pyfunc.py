@@ -5,7 +5,9 @@ floats of any length; an optional ``id``). Every row is validated like a file (n
 and non-positive errors removed, sorted, shared timestamps merged); a row left with fewer than
 ``min_points`` points (a request parameter; default: the minimum the model was trained and
 evaluated with, ``data.min_points``) makes the whole request fail with a message naming the row. Output: ``label``, ``probability`` (of the label), ``n_points`` and one
-``prob_<class>`` column per class.
+``prob_<class>`` column per class. ``label`` is ``unknown`` where the top probability is below
+``unknown_threshold`` (a request parameter; default: the model's own, fitted on its validation split
+with ``unknown.rate``, whose probabilities are then calibrated by its fitted temperature; else 0, never).
 
 Inside the model: the fitted ``Transform`` (each input's fitted state and the feature extractor),
 the class names and the Keras model (``.keras``) or the scikit-learn pipeline (joblib), both taking
@@ -34,6 +36,7 @@ from vsexp.lightcurves.record import clean
 from vsexp.representations.cache import Transform
 from vsexp.representations.extractor import FeatureConfig
 from vsexp.representations.features import features_by
+from vsexp.training.unknown import labels_with_unknown, scale_temperature
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +50,14 @@ def input_schema() -> Schema:
                    ColSpec(Array(DataType.double), "errors")])
 
 
-def signature(class_names: list[str], min_points: int = DEFAULT_SERVING_MIN_POINTS) -> ModelSignature:
+def signature(class_names: list[str], min_points: int = DEFAULT_SERVING_MIN_POINTS,
+              unknown_threshold: float = 0.0) -> ModelSignature:
     outputs = Schema([ColSpec(DataType.string, "label"), ColSpec(DataType.double, "probability"),
                       ColSpec(DataType.long, "n_points")]
                      + [ColSpec(DataType.double, f"prob_{name}") for name in class_names])
     params = ParamSchema([ParamSpec("min_points", DataType.long, min_points),
-                          ParamSpec("on_error", DataType.string, "raise")])
+                          ParamSpec("on_error", DataType.string, "raise"),
+                          ParamSpec("unknown_threshold", DataType.double, unknown_threshold)])
     return ModelSignature(inputs=input_schema(), outputs=outputs, params=params)
 
 
@@ -86,6 +91,7 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         meta = json.loads(Path(context.artifacts["metadata"]).read_text())
         self.class_names = meta["class_names"]
         self.min_points = meta.get("min_points", DEFAULT_SERVING_MIN_POINTS)
+        self.unknown = meta.get("unknown")  # {"temperature", "threshold"} fitted on validation, or None
         self.transform = Transform.from_dict(meta["transform"], _first_format_inputs(meta))
         model_path = context.artifacts["model"]
         self.batch_size = None
@@ -133,8 +139,10 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         return self.predict_inputs(self.transform.inputs(_triples(curves), features))
 
     def predict_inputs(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """[n, num_classes] probabilities for ``{name: [n, ...]}`` inputs made by ``self.transform``."""
-        return np.asarray(self._predict(inputs), dtype=np.float64)
+        """[n, num_classes] probabilities for ``{name: [n, ...]}`` inputs made by ``self.transform``
+        (calibrated by the model's temperature when it has an ``unknown`` decision)."""
+        probabilities = np.asarray(self._predict(inputs), dtype=np.float64)
+        return scale_temperature(probabilities, self.unknown["temperature"]) if self.unknown else probabilities
 
     # the type hint is a DataFrame (the signature is given explicitly): MLflow then neither validates
     # by it nor warns that the method has no type hint
@@ -148,21 +156,30 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
         if on_error not in ON_ERROR:
             raise MlflowException(f"on_error must be one of {', '.join(ON_ERROR)}, got '{on_error}'",
                                   error_code=INVALID_PARAMETER_VALUE)
+        threshold = float((params or {}).get("unknown_threshold", self.unknown_threshold))
+        if not 0.0 <= threshold <= 1.0:
+            raise MlflowException(f"unknown_threshold must be in [0, 1], got {threshold}", error_code=INVALID_PARAMETER_VALUE)
         if on_error == "row":  # bulk scoring (Spark): one row per curve, bad ones with their error
-            return self.to_frame_with_errors(curves, errors)
+            return self.to_frame_with_errors(curves, errors, threshold)
         if errors:
             shown = "; ".join(map(str, errors[:MAX_ERRORS_SHOWN]))
             more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
             raise MlflowException(f"{len(errors)} of {len(frame)} light curves are invalid: {shown}{more}",
                                   error_code=INVALID_PARAMETER_VALUE)
-        return self.to_frame(curves, self.predict_curves(curves))
+        return self.to_frame(curves, self.predict_curves(curves), threshold)
 
-    def to_frame_with_errors(self, curves: list, errors: list[LightCurveError]) -> pd.DataFrame:
+    @property
+    def unknown_threshold(self) -> float:
+        """The model's own threshold for ``unknown`` (0: it has none)."""
+        return float(self.unknown["threshold"]) if getattr(self, "unknown", None) else 0.0
+
+    def to_frame_with_errors(self, curves: list, errors: list[LightCurveError], unknown_threshold: float | None = None
+                             ) -> pd.DataFrame:
         """``to_frame`` of the valid curves, in request order with the invalid ones: those have an
         empty ``label``, no probabilities and their ``error`` (empty for the valid ones). Empty
         strings rather than nulls: Spark cannot type a batch whose strings are all null."""
         good = [c for c in curves if c is not None]
-        scored = self.to_frame(good, self.predict_curves(good)) if good else None
+        scored = self.to_frame(good, self.predict_curves(good), unknown_threshold) if good else None
         frame = pd.DataFrame(index=range(len(curves)), columns=self.output_columns())
         rows = [i for i, c in enumerate(curves) if c is not None]
         if scored is not None:
@@ -175,10 +192,12 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
     def output_columns(self) -> list[str]:
         return ["label", "probability", "n_points", *[f"prob_{name}" for name in self.class_names], "error"]
 
-    def to_frame(self, curves, probabilities: np.ndarray) -> pd.DataFrame:
+    def to_frame(self, curves, probabilities: np.ndarray, unknown_threshold: float | None = None) -> pd.DataFrame:
+        """One row per curve (the module docstring); ``unknown_threshold``: default the model's own."""
         best = probabilities.argmax(axis=1)
+        threshold = self.unknown_threshold if unknown_threshold is None else unknown_threshold
         frame = pd.DataFrame({
-            "label": [self.class_names[i] for i in best],
+            "label": labels_with_unknown(probabilities, self.class_names, threshold),
             "probability": probabilities[np.arange(len(best)), best],
             "n_points": [len(c) for c in curves],
         })
@@ -196,7 +215,7 @@ class EnsembleClassifier(LightCurveClassifier):
         import joblib
 
         meta = json.loads(Path(context.artifacts["metadata"]).read_text())
-        self.class_names, self.batch_size = meta["class_names"], None
+        self.class_names, self.batch_size, self.unknown = meta["class_names"], None, None
         self.min_points = meta.get("min_points", DEFAULT_SERVING_MIN_POINTS)
         self.members = [mlflow.pyfunc.load_model(context.artifacts[f"member_{i}"]).unwrap_python_model()
                         for i in range(meta["members"])]
@@ -248,9 +267,11 @@ def pip_requirements() -> list[str]:
 
 
 def log_classifier(model, *, transform: Transform, class_names: list[str], work_dir: Path,
-                   min_points: int = DEFAULT_SERVING_MIN_POINTS, name: str = "model") -> mlflow.models.model.ModelInfo:
+                   min_points: int = DEFAULT_SERVING_MIN_POINTS, name: str = "model",
+                   unknown: dict | None = None) -> mlflow.models.model.ModelInfo:
     """Log a Keras model or a fitted forest as a ``LightCurveClassifier`` pyfunc (``min_points``: the
-    fewest points of the curves it was trained and evaluated on, its default for shorter requests)."""
+    fewest points of the curves it was trained and evaluated on, its default for shorter requests;
+    ``unknown``: its fitted temperature and threshold, ``vsexp.training.unknown.fit_unknown``)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "predict_proba"):  # a scikit-learn pipeline; a Keras model is saved as .keras
         import joblib
@@ -262,16 +283,18 @@ def log_classifier(model, *, transform: Transform, class_names: list[str], work_
         model.save(model_path)
     metadata_path = work_dir / "metadata.json"
     metadata_path.write_text(json.dumps({"class_names": class_names, "inputs": list(transform.names),
-                                         "transform": transform.to_dict(), "min_points": min_points}))
+                                         "transform": transform.to_dict(), "min_points": min_points,
+                                         **({"unknown": unknown} if unknown else {})}))
     return _log_pyfunc("served_classifier.py", {"model": str(model_path), "metadata": str(metadata_path)},
-                       class_names, name, min_points)
+                       class_names, name, min_points, unknown["threshold"] if unknown else 0.0)
 
 
-def _log_pyfunc(code_file: str, artifacts: dict[str, str], class_names: list[str], name: str, min_points: int):
+def _log_pyfunc(code_file: str, artifacts: dict[str, str], class_names: list[str], name: str, min_points: int,
+                unknown_threshold: float = 0.0):
     """Log a raw-light-curve pyfunc from its code file beside this module (MLflow's models from code:
     nothing pickled) with the project's signature, requirements and package."""
     return mlflow.pyfunc.log_model(
-        name=name, python_model=str(Path(__file__).with_name(code_file)), artifacts=artifacts, signature=signature(class_names, min_points),
+        name=name, python_model=str(Path(__file__).with_name(code_file)), artifacts=artifacts, signature=signature(class_names, min_points, unknown_threshold),
         pip_requirements=pip_requirements(), code_paths=[str(Path(__file__).resolve().parents[1])],
     )
 
