@@ -27,7 +27,7 @@ def test_conda_env_pins_equal_requirements():
 
 
 @pytest.mark.parametrize("name", ["ogle_small", "crts_small", "ogle_paper", "crts_paper", "crts_real", "tiny",
-                                  "crts_best_forest", "crts_best_network"])
+                                  "crts_best_forest", "crts_best_network", "crts_other_forest"])
 @pytest.mark.parametrize("model", ["lstm", "cnn", "baseline"])
 def test_presets_load_and_round_trip_through_flat_params(name, model):
     assert name in preset_names()
@@ -53,6 +53,9 @@ def test_every_mlproject_command_parses_with_the_cli():
 def test_the_best_measured_configurations_are_presets():
     forest = load_preset("crts_best_forest", "baseline")
     assert (forest.augment.copies, forest.model.min_samples_leaf, forest.data.class_set) == (4, 5, "crts")
+    assert forest.features.second_period == "coarse"
+    other = load_preset("crts_other_forest", "baseline")
+    assert other.data.other_class and other.unknown.rate == 0.02 and other.features == forest.features
     network = load_preset("crts_best_network", "multi")
     assert network.model.branches == "folded,features,dmdt,sequence" and network.augment.copies == 4
     assert (network.sequence.order, network.dmdt.phase_channel, network.fit.learning_rate) == ("phase", True, 0.001)

@@ -1,6 +1,7 @@
 """An "Other" class and an "unknown" answer: a star of a type outside the class set can be called so."""
 
 import mlflow
+from mlflow import MlflowClient
 import numpy as np
 import pytest
 
@@ -33,9 +34,12 @@ def test_other_class_gathers_the_catalogue_classes_outside_the_class_set(data_di
 def test_a_forest_with_other_and_unknown_fitted_on_validation_reports_and_serves_them():
     config = with_overrides(load_preset("tiny", "baseline"), {
         "data.class_set": "CEPH,ECLP,RRL", "data.other_class": "true", "unknown.rate": "0.1"})
-    summary = train(config, register=False)
+    summary = train(config)
 
     assert summary["classes"] == ["CEPH", "ECLP", "RRL", "Other"]  # DSCT and LPV became Other
+    assert summary["registered_model"] == "vsexp-synthetic-ogle-baseline-other"  # not a version of the 5-class model
+    card = MlflowClient().get_model_version(summary["registered_model"], summary["version"]).description
+    assert "can be called `Other`" in card and "or `unknown` when its calibrated top probability is below" in card
     run = mlflow.get_run(summary["run_id"])
     threshold = run.data.metrics["unknown_threshold"]
     assert 0 < threshold < 1 and run.data.metrics["unknown_temperature"] > 0

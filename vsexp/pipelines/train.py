@@ -143,7 +143,7 @@ def model_run_tags(config: TrainConfig, dataset) -> dict[str, str]:
 
 
 def _card(config: TrainConfig, dataset, metrics: dict, fit_splits, evaluate_splits, model_name: str,
-          run_id: str) -> str:
+          run_id: str, unknown: dict | None) -> str:
     """The registered version's model card (see ``vsexp.tracking.model_card``)."""
     model_family = family(config.model.name)
     label = model_label(config.model.name, to_flat(config))
@@ -154,7 +154,8 @@ def _card(config: TrainConfig, dataset, metrics: dict, fit_splits, evaluate_spli
         data={"source": config.data.source, "survey": config.data.survey_name, "name": dataset.manifest["name"],
               "stars": dataset.manifest["stars"]},
         classes=dataset.classes, metrics=metrics, split="test" if "test" in evaluate_splits else evaluate_splits[-1],
-        min_points=config.data.min_points, run_id=run_id, commit=git_commit(), fitted_on="+".join(fit_splits) + copies)
+        min_points=config.data.min_points, run_id=run_id, commit=git_commit(), fitted_on="+".join(fit_splits) + copies,
+        unknown_threshold=unknown["threshold"] if unknown else 0.0)
 
 
 def _fit_unknown(config: TrainConfig, probabilities: dict, validation_labels, classes) -> dict | None:
@@ -240,8 +241,8 @@ def train(config: TrainConfig, *, register: bool = True, callbacks=(), nested: b
                                   class_names=classes, min_points=config.data.min_points, work_dir=work_dir / "export",
                                   unknown=unknown)
         if register:
-            model_name = registered_name(config.data.survey_name, name)
-            card = _card(config, dataset, metrics, fit_splits, evaluate_splits, model_name, run.info.run_id)
+            model_name = registered_name(config.data.survey_name, f"{name}-other" if config.data.other_class else name)
+            card = _card(config, dataset, metrics, fit_splits, evaluate_splits, model_name, run.info.run_id, unknown)
             mlflow.log_text(card, "model_card.md")
             version = register_challenger(info.model_uri, model_name, {
                 "test_macro_f1": f"{metrics.get('test_macro_f1', float('nan')):.4f}", "dataset": dataset.manifest["name"],
