@@ -11,7 +11,7 @@ column                  type       meaning
 ======================  =========  ========================================================
 file                    string     the source file, when converted from a folder
 id                      string     the star
-label                   string     the most probable class (null with an error)
+label                   string     the most probable class or ``unknown`` (null if error)
 probability             double     that class's probability
 prob_<class>            double     each class's probability, in the model's class order
 n_points                long       points used after cleaning (duplicates merged, NaN removed)
