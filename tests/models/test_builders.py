@@ -35,13 +35,18 @@ def test_cnn2d_takes_uint8_images_and_starts_with_3x3():
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
     two_channels = build_cnn2d(Cnn2dConfig(), (90, 53, 2), 5)  # dm-dt + dm-dphase
     assert two_channels.get_layer("conv1").input.shape[-1] == 2
+    normalised = build_cnn2d(Cnn2dConfig(batch_norm=True), (90, 53), 5)
+    assert [type(normalised.get_layer(f"{kind}1")).__name__ for kind in ("conv", "norm", "relu")] == [
+        "Conv2D", "BatchNormalization", "Activation"]
 
 
 @pytest.mark.parametrize("builder, config, shape", [
     (build_cnn_lstm, CnnLstmConfig(filters=(4, 4, 8, 8), lstm_units=(4, 8), dense_units=(16,)), (32, 1)),
     (build_cnn2d, Cnn2dConfig(filters=(4, 8, 8), dense_units=(16,), dropout_rate=0.0), (16, 12)),
+    (build_cnn2d, Cnn2dConfig(filters=(4, 8, 8), dense_units=(16,), dropout_rate=0.0, batch_norm=True), (16, 12)),
 ])
 def test_a_few_steps_lower_the_loss(builder, config, shape):
+    """(Batch normalisation's moving statistics, which inference uses, need ~200 steps to settle.)"""
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1], 32)
@@ -51,7 +56,7 @@ def test_a_few_steps_lower_the_loss(builder, config, shape):
     model = builder(config, shape, 2)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
     before = model.evaluate(inputs, labels, verbose=0)
-    model.fit(inputs, labels, epochs=15, batch_size=16, verbose=0)
+    model.fit(inputs, labels, epochs=60 if getattr(config, "batch_norm", False) else 15, batch_size=16, verbose=0)
     assert model.evaluate(inputs, labels, verbose=0) < 0.7 * before
 
 

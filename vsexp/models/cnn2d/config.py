@@ -17,6 +17,7 @@ class Cnn2dConfig:
     pool_after: tuple[int, ...] = (1, 2, 3)  # pooling after each conv: ~10x fewer operations on CPU
     dense_units: tuple[int, ...] = (512, 64)
     dropout_rate: float = 0.3
+    batch_norm: bool = False  # batch normalisation after each convolution, before its ReLU
 
     def __post_init__(self):
         if len(self.filters) != len(self.kernels) or not self.filters:

@@ -9,6 +9,9 @@ Layer stack (defaults; sizes are config fields)::
     Flatten -> Dense(512) -> Dropout -> Dense(64) -> Dropout
     Dense(num_classes, softmax)
 
+``batch_norm`` puts a BatchNormalization between each convolution and its ReLU (the scaled
+maps are mostly near zero: a few bright cells per image).
+
 Pooling after every convolution keeps a 90 x 53 map affordable on CPU (pooling only after the
 second conv, with 32/64/64 filters, ran at ~26 samples/s on 2 cores; this stack is ~10x cheaper).
 
@@ -32,7 +35,12 @@ def cnn2d_trunk(inputs, config: Cnn2dConfig, prefix: str = ""):
     if len(input_shape) == 2:  # [dm, dt] -> one channel; [dm, dt, c] images keep theirs
         x = layers.Reshape((*input_shape, 1), name=f"{prefix}channel")(x)
     for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
-        x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"{prefix}conv{index}")(x)
+        if config.batch_norm:
+            x = layers.Conv2D(filters, kernel, padding="same", use_bias=False, name=f"{prefix}conv{index}")(x)
+            x = layers.BatchNormalization(name=f"{prefix}norm{index}")(x)
+            x = layers.Activation("relu", name=f"{prefix}relu{index}")(x)
+        else:
+            x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"{prefix}conv{index}")(x)
         if index in config.pool_after and min(x.shape[1], x.shape[2]) >= 2:
             x = layers.MaxPooling2D(2, name=f"{prefix}pool{index}")(x)
             x = layers.Dropout(config.dropout_rate, name=f"{prefix}conv_dropout{index}")(x)
