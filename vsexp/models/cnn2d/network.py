@@ -10,7 +10,10 @@ Layer stack (defaults; sizes are config fields)::
     Dense(num_classes, softmax)
 
 ``batch_norm`` puts a BatchNormalization between each convolution and its ReLU (the scaled
-maps are mostly near zero: a few bright cells per image).
+maps are mostly near zero: a few bright cells per image). Its moving statistics, which inference
+uses, follow the batches with momentum 0.9: with Keras' 0.99 the moving variance, starting at 1,
+stayed far above the convolutions' tiny variance for hundreds of steps, and on real CRTS a trial
+predicted one class on validation for nine epochs while its training accuracy climbed.
 
 Pooling after every convolution keeps a 90 x 53 map affordable on CPU (pooling only after the
 second conv, with 32/64/64 filters, ran at ~26 samples/s on 2 cores; this stack is ~10x cheaper).
@@ -27,6 +30,8 @@ from keras import layers
 from vsexp.models.cnn2d.config import Cnn2dConfig
 from vsexp.models.cnn_lstm.network import dense_head
 
+BATCH_NORM_MOMENTUM = 0.9  # Keras' default 0.99 lags for hundreds of steps (see the module docstring)
+
 
 def cnn2d_trunk(inputs, config: Cnn2dConfig, prefix: str = ""):
     """Scaling, convolutions, pooling and dropout on a uint8 [dm, dt] map; returns flat features."""
@@ -37,7 +42,7 @@ def cnn2d_trunk(inputs, config: Cnn2dConfig, prefix: str = ""):
     for index, (filters, kernel) in enumerate(zip(config.filters, config.kernels), start=1):
         if config.batch_norm:
             x = layers.Conv2D(filters, kernel, padding="same", use_bias=False, name=f"{prefix}conv{index}")(x)
-            x = layers.BatchNormalization(name=f"{prefix}norm{index}")(x)
+            x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{prefix}norm{index}")(x)
             x = layers.Activation("relu", name=f"{prefix}relu{index}")(x)
         else:
             x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"{prefix}conv{index}")(x)
