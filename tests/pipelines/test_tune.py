@@ -32,6 +32,8 @@ def test_optuna_study_nested_runs_best_tag_pruned_trial_and_resume(tmp_path):
     assert first["trials"] == {"COMPLETE": 2}
     trials = [r for r in _children(first["run_id"]) if r.data.tags.get("vsexp.entry_point") == "tune_trial"]
     assert len(trials) == 2 and all("val_macro_f1" in r.data.metrics for r in trials)
+    assert all({"search.model.filters_1", "search.model.kernels_4", "search.fit.learning_rate"} <= set(r.data.params)
+               for r in trials)  # each layer's searched value, an axis of the UI's parallel coordinates
     assert all("test_macro_f1" not in r.data.metrics for r in trials)  # the search never sees the test split
     best = mlflow.get_run(first["best_run_id"])
     assert best.data.tags["optuna.best"] == "true"

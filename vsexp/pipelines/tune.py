@@ -41,6 +41,7 @@ def _run_trial(base: TrainConfig, params: dict, label: str, study_name: str, bac
                    tags={"vsexp.study": study_name, "vsexp.trial": label, "vsexp.backend": backend}) as run:
         if on_run_started:
             on_run_started(run.info.run_id)
+        mlflow.log_params({f"search.{name}": value for name, value in params.items()})  # per layer: the UI's axes
         try:
             summary = train(config, register=False, callbacks=callbacks, evaluate_splits=("validation",),
                             use_active_run=True)
