@@ -44,9 +44,10 @@ def replace_atomically(path: Path, write) -> None:
     """Write via ``write(temporary_path)`` then rename into place.
 
     The temporary name is unique per process, so concurrent workers building the same cache never
-    see, or rename, one another's half-written files; the last complete file wins.
+    see, or rename, one another's half-written files; the last complete file wins. It ends with the
+    file's own name, so a writer that checks the suffix (Keras' ``.weights.h5``) accepts it.
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    temporary = path.with_name(f".partial-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}")
     try:
         write(temporary)
         temporary.replace(path)

@@ -171,7 +171,7 @@ class LightCurveClassifier(mlflow.pyfunc.PythonModel):
     @property
     def unknown_threshold(self) -> float:
         """The model's own threshold for ``unknown`` (0: it has none)."""
-        return float(self.unknown["threshold"]) if getattr(self, "unknown", None) else 0.0
+        return float(self.unknown["threshold"]) if self.unknown else 0.0
 
     def to_frame_with_errors(self, curves: list, errors: list[LightCurveError], unknown_threshold: float | None = None
                              ) -> pd.DataFrame:

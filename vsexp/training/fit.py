@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from vsexp.config import FitConfig
+from vsexp.dataset.build import replace_atomically
 from vsexp.representations.tfdata import make_dataset
 from vsexp.training.metrics import balanced_class_weights
 
@@ -72,18 +72,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         super().__init__(backup_dir, double_checkpoint=True)
 
     def _save_model(self):
-        folder = Path(self.backup_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
         weights, metadata = Path(self._weights_path), Path(self._training_metadata_path)
         for latest, previous in ((weights, self._prev_weights_path), (metadata, self._prev_training_metadata_path)):
             if latest.exists():
                 shutil.copyfile(latest, previous)
-        temporary_weights = folder / "writing.weights.h5"
-        self.model.save_weights(filepath=str(temporary_weights), overwrite=True)
-        os.replace(temporary_weights, weights)
-        temporary_metadata = metadata.with_name(metadata.name + ".tmp")
-        temporary_metadata.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
-        os.replace(temporary_metadata, metadata)
+        replace_atomically(weights, lambda target: self.model.save_weights(filepath=str(target), overwrite=True))
+        epoch = json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen})
+        replace_atomically(metadata, lambda target: target.write_text(epoch))
 
     def _load_model(self):
         try:
@@ -101,15 +97,8 @@ class BestCheckpoint(keras.callbacks.ModelCheckpoint):
         self.path = path
 
     def _save_model(self, epoch, batch, logs):
-        writing = self.path.with_name("writing." + self.path.name)
-        writing.unlink(missing_ok=True)
-        self.filepath = str(writing)
-        try:
-            super()._save_model(epoch, batch, logs)
-        finally:
-            self.filepath = str(self.path)
-        if writing.exists():  # a new best
-            os.replace(writing, self.path)
+        if self._should_save_model(epoch, batch, logs, str(self.path)):  # a new best (it also updates ``best``)
+            replace_atomically(self.path, lambda target: self.model.save_weights(str(target), overwrite=True))
 
 
 class ResumableState(keras.callbacks.Callback):
@@ -162,9 +151,8 @@ class ResumableState(keras.callbacks.Callback):
             "early_stopping": None if stopping is None else {
                 "wait": int(stopping.wait), "best": float(stopping.best), "best_epoch": int(stopping.best_epoch)},
         }
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps({"history": self.history, "states": self.states}))
-        temporary.replace(self.path)
+        state = json.dumps({"history": self.history, "states": self.states})
+        replace_atomically(self.path, lambda target: target.write_text(state))
 
     def on_train_end(self, logs=None):  # finished: nothing to resume (as BackupAndRestore drops its backup)
         self.path.unlink(missing_ok=True)
