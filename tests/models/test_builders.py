@@ -1,5 +1,7 @@
 """Model builders: the paper's layer stacks, output shapes, and that a few steps lower the loss."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -58,6 +60,18 @@ def test_a_few_steps_lower_the_loss(builder, config, shape):
     before = model.evaluate(inputs, labels, verbose=0)
     model.fit(inputs, labels, epochs=15, batch_size=16, verbose=0)
     assert model.evaluate(inputs, labels, verbose=0) < 0.7 * before
+
+
+@pytest.mark.parametrize("builder, config, shape, name", [
+    (build_cnn_lstm, CnnLstmConfig(filters=(4, 4, 8, 8), lstm_units=(4, 8), dense_units=(16,)), (32, 1), "sequence"),
+    (build_cnn2d, Cnn2dConfig(filters=(4, 8, 8), dense_units=(16,)), (16, 12), "dmdt"),
+])
+def test_single_input_networks_take_their_input_by_name(builder, config, shape, name):
+    """The data sets feed {name: array}; a network built on a bare tensor makes Keras warn at every fit."""
+    model = builder(config, shape, 2)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="The structure of `inputs` doesn't match")
+        assert model.predict({name: np.zeros((2, *shape), np.float32)}, verbose=0).shape == (2, 2)
 
 
 def test_forest_is_balanced_and_seeded():

@@ -56,4 +56,4 @@ def build_cnn2d(config: Cnn2dConfig, input_shape: tuple[int, int], num_classes: 
     """Build the 2D CNN for dm-dt images of shape [dm_bins, dt_bins]."""
     inputs = keras.Input(shape=input_shape, name="dmdt")
     outputs = dense_head(cnn2d_trunk(inputs, config), config.dense_units, config.dropout_rate, num_classes)
-    return keras.Model(inputs, outputs, name="cnn2d")
+    return keras.Model({"dmdt": inputs}, outputs, name="cnn2d")  # a dict, as the data sets feed it

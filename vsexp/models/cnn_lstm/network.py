@@ -44,4 +44,4 @@ def build_cnn_lstm(config: CnnLstmConfig, input_shape: tuple[int, ...], num_clas
     """Build the CNN-LSTM for inputs of shape [length, channels]."""
     inputs = keras.Input(shape=input_shape, name="sequence")
     outputs = dense_head(cnn_lstm_trunk(inputs, config), config.dense_units, config.dropout_rate, num_classes)
-    return keras.Model(inputs, outputs, name="cnn_lstm")
+    return keras.Model({"sequence": inputs}, outputs, name="cnn_lstm")  # a dict, as the data sets feed it
