@@ -29,3 +29,5 @@ def test_the_study_summary_logs_the_importances():
     logged = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/study/importances.json")
     assert set(logged) == {"fanova", "ped_anova"}
     assert "importance_fanova_model.kernels_1" in mlflow.get_run(run.info.run_id).data.metrics
+    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "study")}
+    assert {"study/param_importances_fanova.png", "study/param_importances_ped_anova.png"} <= plots

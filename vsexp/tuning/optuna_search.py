@@ -13,6 +13,7 @@ Studies are created with ``load_if_exists``: running the same study again contin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 RDB_SCHEMES = ("postgresql", "postgresql+psycopg2", "sqlite", "mysql", "mysql+pymysql")
 HEARTBEAT_SECONDS = 20
+IMPORTANCE_TITLES = {"fanova": "fANOVA", "ped_anova": "PED-ANOVA, best 10% of trials"}
 SCHEMA_LOCK_KEY = 0x76736578  # PostgreSQL advisory lock id held while Optuna creates its tables
 
 
@@ -179,18 +181,25 @@ def state_counts(study: optuna.Study) -> dict[str, int]:
     return counts
 
 
+def importance_evaluators() -> dict:
+    """The importance methods a study reports, by name (fANOVA seeded: the same trials, the same values)."""
+    from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
+
+    return {"fanova": FanovaImportanceEvaluator(seed=0), "ped_anova": PedAnovaImportanceEvaluator()}
+
+
 def param_importances(study: optuna.Study) -> dict[str, dict[str, float]]:
     """Each hyperparameter's importance for the validation macro-F1 over the complete trials, by
     fANOVA (the share of the objective's variance a random forest of it attributes to each parameter)
     and by PED-ANOVA (how much each parameter's distribution in the best 10% of trials differs from
     all of them): ``{"fanova": {...}, "ped_anova": {...}}``, empty below four complete trials or
     when the parameters do not vary."""
-    from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator, get_param_importances
+    from optuna.importance import get_param_importances
 
     if sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)) < 4:
         return {}
     found = {}
-    for method, evaluator in (("fanova", FanovaImportanceEvaluator(seed=0)), ("ped_anova", PedAnovaImportanceEvaluator())):
+    for method, evaluator in importance_evaluators().items():
         try:
             found[method] = {name: float(value) for name, value in get_param_importances(study, evaluator=evaluator).items()}
         except (ValueError, RuntimeError) as error:  # e.g. a parameter that never varied
@@ -221,8 +230,10 @@ def log_study_summary(study: optuna.Study) -> dict:
                             for name, value in values.items()})
         summary["importances"] = {method: {k: round(v, 3) for k, v in values.items()} for method, values in importances.items()}
     plots = {"optimization_history": optuna.visualization.matplotlib.plot_optimization_history}
-    if len(complete) >= 2:
-        plots["param_importances"] = optuna.visualization.matplotlib.plot_param_importances
+    for method, evaluator in importance_evaluators().items():
+        if method in importances:
+            plots[f"param_importances_{method}"] = functools.partial(
+                optuna.visualization.matplotlib.plot_param_importances, evaluator=evaluator)
     for name, plot in plots.items():
         try:
             axes = plot(study)
@@ -230,7 +241,10 @@ def log_study_summary(study: optuna.Study) -> dict:
             log.warning("cannot draw %s: %s", name, error)
             continue
         figure = axes.figure if hasattr(axes, "figure") else axes[0].figure
+        if name.startswith("param_importances_"):
+            axes.set_title(f"Hyperparameter importances ({IMPORTANCE_TITLES[name.removeprefix('param_importances_')]})", loc="left")
         figure.set_size_inches(9, 5)
+        figure.tight_layout()  # the parameters' names whole
         mlflow.log_figure(figure, f"study/{name}.png")
         plt.close(figure)
     if best.user_attrs.get("mlflow_run_id"):
