@@ -28,7 +28,7 @@ def test_conda_env_pins_equal_requirements():
 
 @pytest.mark.parametrize("name", ["ogle_small", "crts_small", "ogle_paper", "crts_paper", "crts_real", "tiny",
                                   "crts_best_forest", "crts_best_network", "crts_other_forest",
-                                  "crts_cnn_tuned"])
+                                  "crts_cnn_tuned", "crts_lstm_tuned"])
 @pytest.mark.parametrize("model", ["lstm", "cnn", "baseline"])
 def test_presets_load_and_round_trip_through_flat_params(name, model):
     assert name in preset_names()
