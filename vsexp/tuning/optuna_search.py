@@ -229,20 +229,22 @@ def log_study_summary(study: optuna.Study) -> dict:
         mlflow.log_metrics({f"importance_{method}_{name}": value for method, values in importances.items()
                             for name, value in values.items()})
         summary["importances"] = {method: {k: round(v, 3) for k, v in values.items()} for method, values in importances.items()}
-    plots = {"optimization_history": optuna.visualization.matplotlib.plot_optimization_history}
+    # name -> (draw it from the study, its title or None for the plot's own)
+    plots = {"optimization_history": (optuna.visualization.matplotlib.plot_optimization_history, None)}
     for method, evaluator in importance_evaluators().items():
         if method in importances:
-            plots[f"param_importances_{method}"] = functools.partial(
-                optuna.visualization.matplotlib.plot_param_importances, evaluator=evaluator)
-    for name, plot in plots.items():
+            plots[f"param_importances_{method}"] = (
+                functools.partial(optuna.visualization.matplotlib.plot_param_importances, evaluator=evaluator),
+                f"Hyperparameter importances ({IMPORTANCE_TITLES[method]})")
+    for name, (plot, title) in plots.items():
         try:
             axes = plot(study)
         except (ValueError, RuntimeError) as error:  # e.g. importances need varied parameters
             log.warning("cannot draw %s: %s", name, error)
             continue
         figure = axes.figure if hasattr(axes, "figure") else axes[0].figure
-        if name.startswith("param_importances_"):
-            axes.set_title(f"Hyperparameter importances ({IMPORTANCE_TITLES[name.removeprefix('param_importances_')]})", loc="left")
+        if title:
+            axes.set_title(title, loc="left")
         figure.set_size_inches(9, 5)
         figure.tight_layout()  # the parameters' names whole
         mlflow.log_figure(figure, f"study/{name}.png")
