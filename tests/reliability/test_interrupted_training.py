@@ -66,7 +66,9 @@ def test_killed_training_resumes_and_finishes_the_same_run(isolated_workspace):
     assert run.info.status == "FINISHED" and run.data.tags["vsexp.resumed"] == "true"
     steps = [m.step for m in MlflowClient().get_metric_history(run_id, "val_loss")]
     assert sorted(set(steps)) == list(range(EPOCHS))  # every epoch logged, the resumed ones continue
-    assert summary["resumed_at_epoch"] >= 3 and summary["epochs_run"] == EPOCHS  # the re-run trained only what was left
+    # two epochs were logged before the kill; the second one's backup comes after its log and may not
+    # have been written yet, so the re-run starts at epoch 2 or later: it trained only what was left
+    assert summary["resumed_at_epoch"] >= 2 and summary["epochs_run"] == EPOCHS
     assert len(mlflow.search_runs(experiment_names=[experiment], output_format="list")) == 1
     versions = MlflowClient().search_model_versions(f"name='{NAME}'")
     assert len(versions) == versions_before + 1 and sum(v.run_id == run_id for v in versions) == 1
