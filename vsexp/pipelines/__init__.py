@@ -1,5 +1,2 @@
-"""The steps behind the entry points. Importing them imports TensorFlow, without its start-up banner."""
-
-from vsexp.console import import_tensorflow_quietly
-
-import_tensorflow_quietly()
+"""The steps behind the entry points. Those that train import TensorFlow (through the modules that
+use it, without its start-up banner); promote, convert, report, evaluate and predict of a forest do not."""

@@ -26,7 +26,6 @@ from vsexp.models.registry import family, input_shapes
 from vsexp.representations.cache import build_representations
 from vsexp.representations.protocol import Settings
 from vsexp.serving.pyfunc import log_classifier
-from vsexp.tracking.callbacks import MlflowEpochLogger
 from vsexp.tracking.evaluation import log_evaluation, log_history
 from vsexp.tracking.model_card import model_card
 from vsexp.tracking.registry import register_challenger, registered_name
@@ -117,6 +116,7 @@ def fit_model(config: TrainConfig, fit_inputs, validation, num_classes: int, wor
     if not model_family.network:
         model = model_family.build(config.model, shapes, num_classes, config.fit.seed).fit(*fit_inputs)
         return model, model.predict_proba
+    from vsexp.tracking.callbacks import MlflowEpochLogger  # TensorFlow, imported by networks only
     from vsexp.training.fit import configure_precision, fit_keras
 
     summary["precision_policy"] = configure_precision(config.fit)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import tensorflow as tf
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import keras
 import mlflow
 

@@ -10,6 +10,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -11,6 +11,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import keras_tuner as kt
 
 from vsexp.tuning.space import suggest_keras_tuner

@@ -24,6 +24,10 @@ The model takes the Mahabal-normalised uint8 images as they are cached and serve
 
 from __future__ import annotations
 
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import keras
 from keras import layers
 

@@ -15,6 +15,10 @@ GPU runners get the cuDNN kernel, as the paper's CuDNNLSTM did.
 
 from __future__ import annotations
 
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import keras
 from keras import layers
 

@@ -28,6 +28,10 @@ True
 
 from __future__ import annotations
 
+from vsexp.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras imports it: TensorFlow's start-up banner stays off stderr
+
 import keras
 import numpy as np
 from keras import layers, ops
