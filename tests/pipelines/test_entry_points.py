@@ -1,4 +1,6 @@
-"""Every MLproject entry point through `mlflow run . -e NAME --env-manager local`, as a user runs it.
+"""Every MLproject entry point through `mlflow run . -e NAME --env-manager local`, as a user runs it
+(the research entry points are in test_research_entry_points.py, the README's commands in
+test_readme_commands.py).
 
 One tiny synthetic data set and one tracking store serve the whole module: `main` first (it trains
 and registers the three models the later entry points use), then each other entry point with its
@@ -7,8 +9,6 @@ defaults and its documented parameters. Each run is a real `mlflow run` subproce
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -18,66 +18,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
 from tests.conftest import free_port, post_json, request_frame, stop_process_group, wait_for_http
+from tests.pipelines.conftest import EXPERIMENT, MODELS, ROOT, Project
 from vsexp.lightcurves.simulator import simulate_star
 
 pytestmark = pytest.mark.slow  # integration: trains models, runs MLflow (pytest -m "not slow" leaves it out)
 
-ROOT = Path(__file__).resolve().parents[2]
-EXPERIMENT = "vsexp-synthetic-ogle"
-MODELS = {name: f"vsexp-synthetic-ogle-{name}" for name in ("baseline", "lstm", "cnn")}
 TRAINING_ENTRY_POINTS = ["train_lstm", "train_cnn", "train_baseline", "train_hybrid", "train_multi"]
 CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it
 CHROMIUM_ARGUMENTS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-class Project:
-    """A user's working folder: its own tracking store, the session's dataset cache."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.uri = f"sqlite:///{folder / 'mlflow.db'}"
-        self.env = dict(os.environ, MLFLOW_TRACKING_URI=self.uri,
-                        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-        for variable in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
-            self.env.pop(variable, None)
-        self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-
-    def mlflow_run(self, entry_point: str, **parameters) -> dict:
-        """Run ``mlflow run ROOT -e entry_point -P k=v...``; the command's JSON line, parsed."""
-        command = [sys.executable, "-m", "mlflow", "run", str(ROOT), "-e", entry_point, "--env-manager", "local"]
-        for key, value in parameters.items():
-            command += ["-P", f"{key}={value}"]
-        return self._json(subprocess.run(command, cwd=self.folder, env=self.env, capture_output=True, text=True,
-                                         timeout=900), command)
-
-    def cli(self, *arguments: str) -> dict:
-        command = [sys.executable, "-m", "vsexp.cli", *arguments]
-        return self._json(subprocess.run(command, cwd=self.folder, env=self.env, capture_output=True, text=True,
-                                         timeout=900), command)
-
-    @staticmethod
-    def _json(result, command) -> dict:
-        assert result.returncode == 0, f"{' '.join(command)}\n{result.stderr[-4000:]}"
-        return json.loads(result.stdout.strip().splitlines()[-1])
-
-    def runs(self, experiment: str = EXPERIMENT, filter_string: str = "") -> list:
-        found = self.client.get_experiment_by_name(experiment)
-        assert found is not None, f"no experiment {experiment}"
-        return self.client.search_runs([found.experiment_id], filter_string=filter_string)
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Project:
-    return Project(tmp_path_factory.mktemp("user"))
-
-
-@pytest.fixture(scope="module")
-def main_job(project) -> dict:
-    return project.mlflow_run("main", preset="tiny")
 
 
 def test_main_logs_one_parent_named_main_with_named_step_runs_in_the_data_sets_experiment(project, main_job):
@@ -225,40 +176,11 @@ def test_report_entry_point(project, main_job, tmp_path):
     assert summary["runs"] >= 3 and (tmp_path / "report" / "report.md").exists()
 
 
-def test_tune_entry_point(project, main_job):
-    summary = project.mlflow_run("tune", preset="tiny", model="lstm", n_trials=2, epochs=1)
-    assert sum(summary["trials"].values()) == 2 and "final" in summary  # two trials, the best refitted
-    run = project.client.get_run(summary["run_id"])
-    assert project.client.get_experiment(run.info.experiment_id).name == EXPERIMENT
-    assert len(project.runs(filter_string=f"tags.`mlflow.parentRunId` = '{summary['run_id']}'")) >= 2
-
-
-def test_transfer_entry_point(project, main_job):
-    uri = f"models:/{MODELS['lstm']}@challenger"
-    summary = project.mlflow_run("transfer", model=uri, data="synthetic-crts", shots="0,3", epochs=1,
-                                 class_map="RRab=RRL,RRc=RRL,RRd=RRL,EW=ECLP,EA=ECLP")
-    assert list(summary["macro_f1_by_shots"]) == ["0", "3"]  # JSON keys
-
-
-def test_ensemble_and_sparsity_entry_points(project, main_job):
-    members = ",".join(f"models:/{MODELS[m]}@challenger" for m in ("baseline", "lstm"))
-    ensemble = project.mlflow_run("train_ensemble", models=members, method="average")
-    assert ensemble["registered_model"] == "vsexp-synthetic-ogle-ensemble"
-    sparse = project.mlflow_run("sparsity", models=members, points="20,40", modes="random")
-    assert len(sparse["rows"]) == 4
-
-
-def test_crossval_and_crossval_combine_entry_points(project, main_job):
-    forest = project.mlflow_run("crossval", preset="tiny", folds=2)
-    smaller = project.mlflow_run("crossval", preset="tiny", folds=2, settings="model.n_estimators=5")
-    assert project.client.get_run(forest["run_id"]).info.run_name == "crossval_baseline"
-    combined = project.mlflow_run("crossval_combine", runs=f"{forest['run_id']},{smaller['run_id']}")
-    assert 0 <= combined["crossval_macro_f1"] <= 1
-
-
 def test_every_entry_point_is_run_through_mlflow_run_here():
     entry_points = set(yaml.safe_load((ROOT / "MLproject").read_text())["entry_points"])
-    run_here = set(re.findall(r'mlflow_run\("(\w+)"', Path(__file__).read_text())) | set(TRAINING_ENTRY_POINTS)
+    modules = "".join(path.read_text() for path in Path(__file__).parent.glob("*.py")
+                      if path.name == "conftest.py" or path.name.endswith("entry_points.py"))
+    run_here = set(re.findall(r'mlflow_run\("(\w+)"', modules)) | set(TRAINING_ENTRY_POINTS)
     assert entry_points - run_here == set()
 
 
@@ -298,70 +220,3 @@ def test_mlflow_ui_shows_runs_by_name_a_confusion_matrix_and_the_aliases(project
             browser.close()
     finally:
         stop_process_group(server)
-
-
-README = ROOT / "README.md"
-# run by .ci/run itself: the install, and the test suite this test belongs to
-NOT_RUN_HERE = ("python3 -m venv", ". .venv/bin/activate", "pip install", "python -m pytest")
-SERVERS = {"mlflow ui": "/health", "mlflow models serve": "/ping"}
-
-
-def readme_blocks() -> list[list[str]]:
-    """The README's ```bash blocks, each a list of commands (``&&`` chains split, continuations joined)."""
-    blocks = []
-    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.S):
-        lines = block.replace("\\\n", " ").splitlines()
-        blocks.append([part.strip() for line in lines for part in line.split(" && ") if part.strip()])
-    return blocks
-
-
-def as_tested(command: str, ports: dict[str, int]) -> str:
-    """The README command as the test runs it: the tiny preset in place of the one named (CRTS
-    presets by the tiny synthetic CRTS-like survey), this checkout for ``.``, free ports."""
-    entry = re.search(r"mlflow run \. -e (\w+)", command)
-    if entry:
-        command = command.replace("mlflow run . ", f"mlflow run {ROOT} ")
-        parameters = yaml.safe_load((ROOT / "MLproject").read_text())["entry_points"][entry.group(1)]["parameters"]
-        if "preset" in parameters:
-            command = re.sub(r" -P preset=crts\w*", " -P source=synthetic-crts -P settings=data.class_set=crts", command)
-            command = re.sub(r" -P preset=\w+", "", command) + " -P preset=tiny"
-    for port, free in ports.items():
-        command = command.replace(f":{port}", f":{free}").replace(f"--port {port}", f"--port {free}")
-    return re.sub(r"(?<=[ =:@])(tests/data/)", f"{ROOT}/tests/data/", command)
-
-
-def test_every_shell_command_in_the_readme_works(project, main_job):
-    ports = {port: free_port() for port in re.findall(r"--port (\d+)", README.read_text())}
-    ran = 0
-    for block in readme_blocks():
-        servers = []
-        try:
-            for command in block:
-                if command.startswith(NOT_RUN_HERE):
-                    continue
-                tested = as_tested(command, ports)
-                server = next((path for prefix, path in SERVERS.items() if prefix in command), None)
-                if server:
-                    process = subprocess.Popen(tested.rstrip("& "), shell=True, cwd=project.folder, env=project.env,
-                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                               start_new_session=True)
-                    servers.append(process)
-                    port = re.search(r"--port (\d+)", tested).group(1)
-                    wait_for_http(f"http://127.0.0.1:{port}{server}", process)
-                else:
-                    result = subprocess.run(tested, shell=True, cwd=project.folder, env=project.env,
-                                            capture_output=True, text=True, timeout=900)
-                    assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
-                    if command.startswith("curl"):
-                        assert len(json.loads(result.stdout)["predictions"]) == 2, result.stdout[:500]
-                ran += 1
-        finally:
-            for process in servers:
-                stop_process_group(process)
-    assert ran >= 10
-    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):  # on the tiny data set
-        code = block.replace('read_source("synthetic-ogle", class_set="ogle")',
-                             'read_source("synthetic-ogle", class_set="ogle", size="tiny", min_points=40)')
-        result = subprocess.run([sys.executable, "-c", code], cwd=project.folder, env=project.env,
-                                capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0 and "probability" in result.stdout, f"{block}\n{result.stderr[-3000:]}"
