@@ -108,34 +108,6 @@ def stop_process_group(process, timeout: float = 30.0) -> None:
     process.wait(timeout=timeout)
 
 
-# The modules that take minutes (on a 2-core machine with two test workers, 2026-12-07: the entry points
-# about 550 s, the README's commands 311 s, the research entry points about 300 s, a fresh environment
-# from a model's requirements 139 s, the team setup 118 s), longest first.
-LONGEST_MODULES = ("pipelines/test_entry_points.py", "pipelines/test_readme_commands.py",
-                   "pipelines/test_research_entry_points.py", "test_model_environment.py", "pipelines/test_team.py",
-                   "pipelines/test_tune.py", "test_benchmarks.py", "reliability/test_interrupted_training.py",
-                   "test_installed_package.py")
-
-
-def pytest_collection_modifyitems(items):
-    """The longest modules first, then the other modules with integration tests, then the unit tests;
-    a module's tests stay together and in order. The test workers take whole modules in this order
-    (``--dist loadfile --no-loadscope-reorder``), so the short ones fill the gaps at the end. xdist's
-    own order (most tests first) handed out the single-test user walks of minutes last, and one core
-    idled while another finished them."""
-    root = Path(__file__).parent
-    modules = {item.path: item.path.relative_to(root).as_posix() for item in items}
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-
-    def rank(item) -> int:
-        module = modules[item.path]
-        if module in LONGEST_MODULES:
-            return LONGEST_MODULES.index(module)
-        return len(LONGEST_MODULES) + (item.path not in slow)
-
-    items.sort(key=rank)  # stable: the order within a rank, and within a module, is kept
-
-
 SERVICE_MARKERS = ("postgres", "browser", "spark")  # tests of real services: in CI (VSEXP_REQUIRE_SERVICES=1) a skip fails
 
 

@@ -60,10 +60,3 @@ def test_the_best_measured_configurations_are_presets():
     network = load_preset("crts_best_network", "multi")
     assert network.model.branches == "folded,features,dmdt,sequence" and network.augment.copies == 4
     assert (network.sequence.order, network.dmdt.phase_channel, network.fit.learning_rate) == ("phase", True, 0.001)
-
-
-def test_the_longest_modules_handed_out_first_exist():
-    from tests.conftest import LONGEST_MODULES
-
-    tests = Path(__file__).parent
-    assert [module for module in LONGEST_MODULES if not (tests / module).is_file()] == []
